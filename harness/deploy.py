@@ -1,0 +1,41 @@
+"""What the harness puts on the module, and where.
+
+    /usr/hil/*.py          the device steps (device_scripts/, minus ftplib.py)
+    /usr/hil/lib/ftplib.py our MicroPython ftplib ("bundled")
+    /usr/hil/user/ftplib.py a user's own ftplib ("--ftplib=PATH")
+    /usr/hil/run/          files the scenarios create; cleaned per test
+
+Files whose sha256 already matches on the module are not sent again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from .device import DEVICE_DIR, Device
+
+LIB_DIR = DEVICE_DIR + "/lib"
+USER_DIR = DEVICE_DIR + "/user"
+BUNDLED_FTPLIB = "ftplib.py"
+
+
+def deploy_scripts(device: Device, scripts_dir: Path, user_ftplib: Path | None = None) -> list[str]:
+    """Sync device scripts to the module; the names of the files actually pushed."""
+    pushed: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        steps = Path(tmp, "steps")
+        lib = Path(tmp, "lib")
+        steps.mkdir()
+        lib.mkdir()
+        for path in sorted(scripts_dir.glob("*.py")):
+            target = lib if path.name == BUNDLED_FTPLIB else steps
+            (target / path.name).write_bytes(path.read_bytes())
+        pushed += device.sync_folder(steps, DEVICE_DIR)
+        if any(lib.iterdir()):
+            pushed += ["lib/" + n for n in device.sync_folder(lib, LIB_DIR)]
+    if user_ftplib is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "ftplib.py").write_bytes(user_ftplib.read_bytes())
+            pushed += ["user/" + n for n in device.sync_folder(Path(tmp), USER_DIR)]
+    return pushed

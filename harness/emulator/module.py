@@ -1,0 +1,103 @@
+"""The virtual module's process: a link, a reader thread, a REPL, a runtime.
+
+Run as `python -m harness.emulator.module --root DIR [--socket] [--config JSON]`.
+It prints one line, `PORT <name>`, once the port can be opened, then serves
+the REPL until it is killed or its stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .config import ModuleConfig
+from .console import Console
+from .links import Link, PtyLink, RateLimitedLink, SocketLink
+from .runtime import DeviceRuntime, InputQueue
+
+CTRL_C = 3
+
+
+class ModuleProcess:
+    def __init__(self, config: ModuleConfig, root: Path, link: Link) -> None:
+        self.config = config
+        self.link = RateLimitedLink(link, config.baud // 10) if config.baud else link
+        self.queue = InputQueue()
+        self.runtime = DeviceRuntime(config, root, self.link.write, self.queue)
+        self.console = Console(config, self.runtime, self.queue, self.link.write)
+        self._main_thread = threading.main_thread()
+        self._install_interrupt()
+
+    def _install_interrupt(self) -> None:
+        # Ctrl-C from the host raises KeyboardInterrupt in running code only,
+        # never in the REPL itself; a real signal also breaks blocking calls.
+        def on_interrupt(signum: int, frame: object) -> None:
+            if self.runtime.executing:
+                raise KeyboardInterrupt
+
+        if hasattr(signal, "SIGUSR1"):
+            signal.signal(signal.SIGUSR1, on_interrupt)
+
+    def _interrupt_program(self) -> None:
+        if hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(self._main_thread.ident, signal.SIGUSR1)
+        else:  # Windows: no signals between threads; the next bytecode raises
+            import _thread
+
+            _thread.interrupt_main()
+
+    def _reader(self) -> None:
+        while True:
+            data = self.link.read()
+            if not data:
+                self.queue.close()
+                return
+            if CTRL_C in data and self.runtime.executing and self.runtime.kbd_intr_enabled:
+                data = data.replace(b"\x03", b"")
+                self._interrupt_program()
+            if data:
+                self.queue.put(data)
+
+    def serve(self) -> None:
+        threading.Thread(target=self._reader, name="link-reader", daemon=True).start()
+        self.console.run()
+
+
+def _watch_parent() -> None:
+    """End when the launcher goes away (its end of our stdin closes)."""
+    try:
+        sys.stdin.buffer.read()
+    finally:
+        os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--config", default="{}")
+    parser.add_argument("--socket", action="store_true", help="listen on TCP, not a pty")
+    parser.add_argument("--bind", default="127.0.0.1:0")
+    parser.add_argument("--watch-stdin", action="store_true")
+    args = parser.parse_args(argv)
+    config = ModuleConfig.from_json(args.config)
+    use_socket = args.socket or not hasattr(os, "openpty")
+    if use_socket:
+        host, _, port = args.bind.rpartition(":")
+        link: Link = SocketLink(host or "127.0.0.1", int(port or 0))
+    else:
+        link = PtyLink()
+    module = ModuleProcess(config, args.root, link)
+    print("PORT %s" % link.port, flush=True)
+    # from now on print() is the module's: it goes down the link
+    sys.stdout = module.runtime.stdout
+    if args.watch_stdin:
+        threading.Thread(target=_watch_parent, daemon=True).start()
+    module.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The module's Python: a namespace, its imports, its files, its output.
+
+Code sent to the REPL runs here, in the emulator's CPython process, with the
+module's built-in names and nothing else: `import os` fails as it does on
+QuecPython (no weak links), device files import from the virtual /usr, and
+globals persist until a soft reboot.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import posixpath
+import threading
+import traceback
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+from .config import ModuleConfig
+from .devfs import DeviceFs
+from .umodules import build_builtin_modules
+
+DEFAULT_PATH = ["", "/usr"]
+
+try:  # the MicroPython 1.13 profile, shared with the device-script gate
+    from harness.mpy_profile import first_violation_as_syntax_error
+except ImportError:  # pragma: no cover - only while the gate is missing
+    def first_violation_as_syntax_error(source: str, filename: str = "<stdin>") -> str | None:
+        return None
+
+
+class InputQueue:
+    """Bytes from the host, waiting to be read by the REPL or by stdin."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._cond = threading.Condition()
+        self.closed = False
+
+    def put(self, data: bytes) -> None:
+        with self._cond:
+            self._buf += data
+            self._cond.notify_all()
+
+    def get(self, size: int, timeout: float | None = None) -> bytes:
+        """Up to `size` bytes; blocks for the first one (b'' on timeout)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._buf or self.closed, timeout):
+                return b""
+            data = bytes(self._buf[:size])
+            del self._buf[:size]
+            return data
+
+    def unget(self, data: bytes) -> None:
+        """Put bytes back at the front, for the next reader."""
+        with self._cond:
+            self._buf[:0] = data
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self._buf.clear()
+
+
+class DeviceStdout:
+    """print() on the module: text goes to the REPL link, '\\n' becomes '\\r\\n'."""
+
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        self._send = send
+
+    def write(self, text: str | bytes) -> int:
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        self._send(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class DeviceRuntime:
+    def __init__(self, config: ModuleConfig, root: Path, send: Callable[[bytes], None],
+                 stdin: InputQueue) -> None:
+        self.config = config
+        self.fs = DeviceFs(root, config.usr_bytes, config.block_size)
+        self.stdout = DeviceStdout(send)
+        self.stdin = stdin
+        self.kbd_intr_enabled = True
+        self.executing = False
+        self.path: list[str] = list(DEFAULT_PATH)
+        self.modules: dict[str, types.ModuleType] = {}
+        self._firmware = build_builtin_modules(self)
+        self.builtins = self._make_builtins()
+        self.globals: dict = {}
+        self.soft_reset()
+
+    # -- lifecycle -------------------------------------------------------
+
+    def soft_reset(self) -> None:
+        """What Ctrl-D does: globals, imported modules and sys.path are gone."""
+        self.modules.clear()
+        self.path[:] = DEFAULT_PATH
+        self.fs.cwd = "/"
+        self.kbd_intr_enabled = True
+        self.globals = {"__name__": "__main__", "__builtins__": self.builtins}
+
+    def _make_builtins(self) -> dict:
+        table = dict(vars(builtins))
+        table["open"] = self.fs.open
+        table["__import__"] = self.import_module
+        for name in ("exit", "quit", "copyright", "credits", "license", "breakpoint"):
+            table.pop(name, None)
+        return table
+
+    # -- imports ---------------------------------------------------------
+
+    def import_module(self, name: str, globals=None, locals=None, fromlist=(), level=0):
+        if level:
+            raise ImportError("relative import not supported")
+        top = name.split(".")[0]
+        module = self._load(top)
+        if fromlist or "." not in name:
+            return module
+        return module
+
+    def _load(self, name: str) -> types.ModuleType:
+        if name in self.modules:
+            return self.modules[name]
+        if name in self._firmware:
+            return self._firmware[name]
+        found = self._find_on_path(name)
+        if found is not None:
+            return self._load_device_file(name, found)
+        if name == "ftplib" and self.config.firmware_ftplib:
+            import ftplib  # the firmware's own ftplib: CPython's, in emulation
+
+            return ftplib
+        raise ImportError("no module named '%s'" % name)
+
+    def _find_on_path(self, name: str) -> str | None:
+        for entry in self.path:
+            base = entry if entry else self.fs.cwd
+            candidate = posixpath.join(base, name + ".py")
+            if self.fs.host(candidate).is_file():
+                return self.fs.virtual(candidate)
+        return None
+
+    def _load_device_file(self, name: str, vpath: str) -> types.ModuleType:
+        source = self.fs.host(vpath).read_text(encoding="utf-8")
+        code = self.compile(source, vpath)
+        module = types.ModuleType(name)
+        module.__dict__.update(__file__=vpath, __builtins__=self.builtins)
+        self.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException:
+            self.modules.pop(name, None)
+            raise
+        return module
+
+    # -- running code ----------------------------------------------------
+
+    def compile(self, source: str, filename: str, mode: str = "exec") -> types.CodeType:
+        problem = first_violation_as_syntax_error(source, filename)
+        if problem:
+            raise SyntaxError(problem)
+        return compile(source, filename, mode, dont_inherit=True)
+
+    def execute(self, source: str, mode: str = "exec") -> str | None:
+        """Run code as the REPL does; returns the error text, or None."""
+        try:
+            code = self.compile(source, "<stdin>", mode)
+        except SyntaxError as exc:
+            return self._format_syntax_error(exc)
+        self.executing = True
+        try:
+            result = eval(code, self.globals)
+            if mode == "single" and result is not None:
+                self.stdout.write(repr(result) + "\n")
+        except BaseException as exc:  # the module reports every exception, even SystemExit
+            return self.format_exception(exc)
+        finally:
+            self.executing = False
+        return None
+
+    def read_stdin(self, size: int) -> bytes:
+        """usys.stdin.buffer.read(size): blocks for exactly `size` bytes."""
+        data = bytearray()
+        while len(data) < size:
+            data += self.stdin.get(size - len(data))
+            if self.stdin.closed:
+                break
+        return bytes(data)
+
+    # -- errors, as MicroPython prints them ------------------------------
+
+    def format_exception(self, exc: BaseException) -> str:
+        lines = ["Traceback (most recent call last):\n"]
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename == "<stdin>" or frame.filename.startswith("/"):
+                if not frame.filename.startswith("/") or self._is_device_file(frame.filename):
+                    lines.append('  File "%s", line %d, in %s\n'
+                                 % (frame.filename, frame.lineno, frame.name))
+        lines.append(self._exception_line(exc))
+        return "".join(lines)
+
+    def _is_device_file(self, filename: str) -> bool:
+        return filename.startswith(("/usr", "/bak"))
+
+    @staticmethod
+    def _exception_line(exc: BaseException) -> str:
+        name = type(exc).__name__
+        if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
+            code = exc.args[0]
+            return "%s: [Errno %d] %s\n" % (name, code, errno.errorcode.get(code, ""))
+        text = str(exc)
+        return "%s: %s\n" % (name, text) if text else "%s: \n" % name
+
+    def _format_syntax_error(self, exc: SyntaxError) -> str:
+        return 'Traceback (most recent call last):\n  File "<stdin>", line %s\n' \
+               "SyntaxError: invalid syntax\n" % (exc.lineno or 1)

@@ -1,0 +1,51 @@
+"""Helpers for the harness's own tests: virtual modules on real pseudo-terminals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import serial
+
+from harness.emulator import ModuleConfig, VirtualModule
+
+
+@pytest.fixture
+def start_module() -> Iterator[Callable[..., VirtualModule]]:
+    """Start virtual modules with a given config; all stopped after the test."""
+    started: list[VirtualModule] = []
+
+    def start(use_socket: bool = False, **config: object) -> VirtualModule:
+        module = VirtualModule(ModuleConfig(**config), use_socket=use_socket).start()
+        started.append(module)
+        return module
+
+    yield start
+    for module in started:
+        module.stop()
+
+
+@pytest.fixture
+def raw_port() -> Iterator[Callable[[str], serial.Serial]]:
+    opened: list[serial.Serial] = []
+
+    def open_port(url: str) -> serial.Serial:
+        port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
+        opened.append(port)
+        return port
+
+    yield open_port
+    for port in opened:
+        port.close()
+
+
+def read_until(port: serial.Serial, marker: bytes, timeout: float = 5.0) -> bytes:
+    """Everything read up to and including marker; fails the test on timeout."""
+    data = bytearray()
+    deadline = time.monotonic() + timeout
+    while marker not in data:
+        if time.monotonic() > deadline:
+            raise AssertionError("waited %.1f s for %r, got %r" % (timeout, marker, bytes(data)))
+        data += port.read(max(1, port.in_waiting))
+    return bytes(data)
