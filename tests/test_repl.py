@@ -1,0 +1,112 @@
+"""The host's raw REPL and Device, against the virtual module on a real pty."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from harness.device import Device
+from harness.errors import DeviceExecError, DeviceNotFound, DeviceNotResponding, DeviceTimeout
+
+
+@pytest.fixture
+def device(start_module):
+    module = start_module()
+    dev = Device.open(module.port)
+    yield dev
+    dev.close()
+
+
+def test_exec_returns_output_and_keeps_noise_out_of_values(device: Device) -> None:
+    assert device.exec("print('a')\nprint('b')") == "a\r\nb\r\n"
+    assert device.eval_json("[1, 'x', None]", setup="print('+CREG: 1')") == [1, "x", None]
+
+
+def test_exec_error_carries_the_device_traceback(device: Device) -> None:
+    with pytest.raises(DeviceExecError) as info:
+        device.exec("import uos\nuos.stat('/usr/nope')")
+    assert info.value.exception_line == "OSError: [Errno 2] ENOENT"
+    assert "Traceback" in info.value.device_traceback
+
+
+def test_enter_raw_from_a_running_program(start_module) -> None:
+    module = start_module()
+    first = Device.open(module.port)
+    # leave a program running, as an application would be, and walk away
+    first.repl.write(b"import utime\nwhile True:\n    utime.sleep_ms(10)\n\x04")
+    first.repl.port.close()
+    second = Device.open(module.port)
+    assert second.exec("print('back')") == "back\r\n"
+    second.close()
+
+
+def test_enter_raw_from_friendly_repl(start_module) -> None:
+    module = start_module()
+    dev = Device.open(module.port)
+    dev.repl.exit_raw()  # friendly prompt now
+    dev.repl.port.close()
+    again = Device.open(module.port)
+    assert again.eval_json("1 + 1") == 2
+    again.close()
+
+
+@pytest.mark.parametrize("mode", ["refuse", "unknown"])
+def test_falls_back_to_plain_raw_repl(start_module, mode: str) -> None:
+    dev = Device.open(start_module(raw_paste=mode).port)
+    code = "x = 0\n" + "x += 1\n" * 200  # longer than several raw-paste windows
+    assert dev.eval_json("x", setup=code) == 200
+    assert dev.repl.use_raw_paste is False
+    assert dev.eval_json("x + 1") == 201  # the connection stays on plain raw REPL
+    dev.close()
+
+
+def test_raw_paste_with_a_small_window(start_module) -> None:
+    dev = Device.open(start_module(paste_window=32).port)
+    code = "".join("v%d = %d\n" % (i, i) for i in range(300))
+    assert dev.eval_json("v299", setup=code) == 299
+    assert dev.repl.use_raw_paste is True
+    dev.close()
+
+
+def test_push_is_verified_by_sha256_on_the_module(device: Device) -> None:
+    data = os.urandom(10_000)
+    digest = device.push(data, "/usr/p.bin")
+    assert device.file_hash("/usr/p.bin") == (digest, len(data))
+    assert device.remove("/usr/p.bin") is True
+    assert device.file_hash("/usr/p.bin") is None
+
+
+def test_sync_folder_skips_files_that_match(device: Device, tmp_path) -> None:
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "b.py").write_text("B = 2\n")
+    assert device.sync_folder(tmp_path, "/usr/sync") == ["a.py", "b.py"]
+    assert device.sync_folder(tmp_path, "/usr/sync") == []
+    (tmp_path / "b.py").write_text("B = 3\n")
+    assert device.sync_folder(tmp_path, "/usr/sync") == ["b.py"]
+
+
+def test_step_past_its_timeout_raises_device_timeout(device: Device) -> None:
+    started = time.monotonic()
+    with pytest.raises(DeviceTimeout, match="did not finish within 0.5 s"):
+        device.exec("import utime\nutime.sleep(30)", timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_missing_port_is_a_clear_error() -> None:
+    with pytest.raises(DeviceNotFound, match="cannot open /dev/ttyNOPE0.*plugged in"):
+        Device.open("/dev/ttyNOPE0")
+
+
+def test_silent_port_gives_up_in_bounded_time() -> None:
+    # a pseudo-terminal with nothing behind it: opens fine, never answers
+    master, slave = os.openpty()
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeviceNotResponding, match="no raw REPL prompt on .* after 2 tries"):
+            Device.open(os.ttyname(slave), prompt_timeout=0.3, tries=2)
+        assert time.monotonic() - started < 3
+    finally:
+        os.close(master)
+        os.close(slave)
