@@ -48,8 +48,9 @@ def elapsed_ms(start):
 
 
 def report(result):
-    # the one line the host parses; everything else printed is only logged
-    print(RESULT_PREFIX + json.dumps(result))
+    # the one line the host parses; everything else printed is only logged.
+    # One write, so another thread's print cannot land inside the line.
+    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + '\n')
 
 
 def hexdigest(h):

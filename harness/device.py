@@ -11,18 +11,29 @@ import binascii
 import hashlib
 import json
 import posixpath
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import serial
 
-from .errors import DeviceExecError, DeviceNotFound, HarnessError, PushVerifyError
+from .errors import (
+    DeviceDisconnected,
+    DeviceExecError,
+    DeviceNotFound,
+    DeviceTimeout,
+    HarnessError,
+    PushVerifyError,
+)
 from .repl import RawRepl
 from .results import StepResult, parse_step_output
 from .serial_log import LoggedPort, SerialLog
 
 PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the module's heap
+BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
+BINARY_IN_FLIGHT = 2  # blocks sent ahead of the module's acks: fits any USB CDC buffer
+ACK = b"\x06"
 VALUE_PREFIX = "HIL-VALUE "  # marks the line eval_json reads, among any other output
 DEVICE_DIR = "/usr/hil"  # everything the harness puts on the module lives here
 
@@ -48,6 +59,32 @@ def _hil_sha(p):
 """
 
 
+# Reads `size` raw bytes from stdin into a file, acking each block with \x06.
+# Ctrl-C is switched off meanwhile so a 0x03 in the data is data.
+_BINARY_RECEIVER = """
+import usys, micropython, uhashlib, ubinascii
+def _hil_recv(path, size, block):
+    f = open(path, 'wb')
+    h = uhashlib.sha256()
+    src = usys.stdin.buffer
+    got = 0
+    micropython.kbd_intr(-1)
+    try:
+        usys.stdout.write('\\x06')
+        while got < size:
+            data = src.read(min(block, size - got))
+            f.write(data)
+            h.update(data)
+            got += len(data)
+            usys.stdout.write('\\x06')
+    finally:
+        micropython.kbd_intr(3)
+        f.close()
+    digest = ubinascii.hexlify(h.digest()).decode()
+    usys.stdout.write('HIL-VALUE ' + digest + ' ' + str(got) + '\\n')
+"""
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -68,45 +105,80 @@ class ModuleInfo:
             if len(self.imei) > 8 else self.imei
 
 
+def _open_repl(port: str, log: SerialLog, prompt_timeout: float, tries: int) -> RawRepl:
+    try:
+        ser = serial.serial_for_url(port, baudrate=115200, timeout=0.05, write_timeout=10)
+    except (serial.SerialException, ValueError, OSError) as exc:
+        raise DeviceNotFound(
+            "cannot open %s (%s): is the module plugged in, is the port name right "
+            "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls /dev/ttyUSB* "
+            "/dev/ttyACM*), is another program holding it?" % (port, exc)) from None
+    repl = RawRepl(LoggedPort(ser, log), port, prompt_timeout=prompt_timeout)
+    try:
+        repl.enter_raw(tries=tries)
+    except HarnessError:
+        ser.close()
+        raise
+    return repl
+
+
 class Device:
     def __init__(self, repl: RawRepl, port: str, log: SerialLog) -> None:
         self.repl = repl
         self.port = port
         self.log = log
+        self.lost: str | None = None  # why the port went away, once it has
+        self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
+        self._binary_ok: bool | None = None
 
     @classmethod
     def open(cls, port: str, log: SerialLog | None = None, prompt_timeout: float = 3.0,
              tries: int = 3) -> Device:
         """Open a pyserial port (COM5, /dev/ttyUSB6, socket://..., rfc2217://...)."""
         log = log or SerialLog()
+        return cls(_open_repl(port, log, prompt_timeout, tries), port, log)
+
+    def reconnect(self, timeout: float = 15.0) -> None:
+        """Reopen the port after a reset or re-plug (USB ports re-enumerate)."""
         try:
-            ser = serial.serial_for_url(port, baudrate=115200, timeout=0.05, write_timeout=10)
-        except (serial.SerialException, ValueError, OSError) as exc:
-            raise DeviceNotFound(
-                "cannot open %s (%s): is the module plugged in, is the port name right "
-                "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls /dev/ttyUSB* "
-                "/dev/ttyACM*), is another program holding it?" % (port, exc)) from None
-        repl = RawRepl(LoggedPort(ser, log), port, prompt_timeout=prompt_timeout)
-        device = cls(repl, port, log)
-        try:
-            repl.enter_raw(tries=tries)
-        except HarnessError:
-            ser.close()
-            raise
-        return device
+            self.repl.port.close()
+        except Exception:
+            pass
+        deadline = time.monotonic() + timeout
+        last: HarnessError | None = None
+        while time.monotonic() < deadline:
+            try:
+                self.repl = _open_repl(self.port, self.log, self.repl.prompt_timeout, 1)
+                self.lost = None
+                self._binary_ok = None
+                return
+            except HarnessError as exc:
+                last = exc
+                time.sleep(0.5)  # polling for the port to come back, not a race
+        raise DeviceDisconnected("%s did not come back within %.0f s: %s"
+                                 % (self.port, timeout, last))
 
     def close(self) -> None:
         try:
             self.repl.exit_raw()
         except HarnessError:
             pass
-        self.repl.port.close()
+        try:
+            self.repl.port.close()
+        except Exception:
+            pass
 
     # -- running code ----------------------------------------------------
 
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run code; its output as text. Raises DeviceExecError if it raised."""
-        out, err = self.repl.exec_raw(code, timeout)
+        if self.lost:
+            raise DeviceDisconnected(self.lost)
+        try:
+            out, err = self.repl.exec_raw(code, timeout)
+        except DeviceDisconnected as exc:
+            self.lost = str(exc)
+            raise
         text = out.decode("utf-8", "replace")
         if err:
             trace = err.decode("utf-8", "replace")
@@ -166,8 +238,41 @@ class Device:
         return st[0] * st[4], st[0] * st[2]
 
     def push(self, data: bytes, remote: str) -> str:
-        """Write bytes to a file on the module; verified by the module's sha256."""
-        expected = sha256_bytes(data)
+        """Write bytes to a file on the module; verified by the module's sha256.
+
+        Raw bytes over stdin where the module allows it (a third less on the
+        wire), base64 in exec'd code otherwise or if the binary copy fails.
+        """
+        expected = (sha256_bytes(data), len(data))
+        if self.push_mode != "base64" and self._binary_allowed():
+            try:
+                found = self._push_binary(data, remote)
+            except DeviceExecError:
+                found = None
+            if found == expected:
+                return expected[0]
+            self._binary_ok = False  # this module mangles raw bytes: base64 from now on
+        found = self._push_base64(data, remote)
+        if found != expected:
+            raise PushVerifyError(
+                "pushed %s to %s:%s but the module holds %s; the serial link lost or "
+                "changed bytes: check the cable/hub and retry"
+                % (_fmt(*expected), self.port, remote, _fmt(*found) if found else "no file"))
+        return expected[0]
+
+    def _binary_allowed(self) -> bool:
+        if self.push_mode == "binary":
+            return True
+        if self._binary_ok is None:
+            try:
+                self._binary_ok = bool(self.eval_json(
+                    "hasattr(usys.stdin, 'buffer') and hasattr(micropython, 'kbd_intr')",
+                    setup="import usys, micropython"))
+            except DeviceExecError:
+                self._binary_ok = False
+        return self._binary_ok
+
+    def _push_base64(self, data: bytes, remote: str) -> tuple[str, int] | None:
         self.exec("import ubinascii\n_hil_f = open(%r, 'wb')\n_hil_w = _hil_f.write\n"
                   "_hil_d = ubinascii.a2b_base64" % remote)
         try:
@@ -176,14 +281,40 @@ class Device:
                 self.exec("_hil_w(_hil_d(%r))" % chunk, timeout=30.0)
         finally:
             self.exec("_hil_f.close()")
-        found = self.file_hash(remote)
-        if found is None or found != (expected, len(data)):
-            raise PushVerifyError(
-                "pushed %s to %s:%s but the module holds %s; the serial link lost or "
-                "changed bytes, retry or lower the chunk size"
-                % (_fmt(expected, len(data)), self.port, remote,
-                   _fmt(*found) if found else "no file"))
-        return expected
+        return self.file_hash(remote)
+
+    def _push_binary(self, data: bytes, remote: str) -> tuple[str, int] | None:
+        """Raw bytes read from stdin by a small receiver, acked block by block."""
+        block = BINARY_BLOCK
+        blocks = [data[i:i + block] for i in range(0, len(data), block)]
+        self.repl.start_exec(_BINARY_RECEIVER + "_hil_recv(%r, %d, %d)"
+                             % (remote, len(data), block))
+        acked = -1  # the receiver acks once when ready, then once per block
+        sent = 0
+        while acked < len(blocks):
+            marker = self.repl.read_until_any((ACK, b"\x04"), 30.0)
+            if marker == b"\x04":  # the receiver died early: collect its error
+                _, err = self.repl.finish_exec(10.0)
+                self.repl.enter_raw()  # blocks we sent may sit in the REPL's line buffer
+                raise DeviceExecError("binary push to %s failed" % remote,
+                                      err.decode("utf-8", "replace"))
+            if marker is None:
+                how = self.repl.recover()
+                raise DeviceTimeout("binary push to %s:%s stalled (%s)" % (self.port, remote, how))
+            acked += 1
+            while sent < len(blocks) and sent - max(acked, 0) < BINARY_IN_FLIGHT:
+                self.repl.write(blocks[sent])
+                sent += 1
+        out, err = self.repl.finish_exec(30.0)
+        if err:
+            raise DeviceExecError("binary push to %s failed" % remote,
+                                  err.decode("utf-8", "replace"))
+        values = [line for line in out.decode("utf-8", "replace").split("\n")
+                  if line.startswith(VALUE_PREFIX)]
+        if not values:
+            return None
+        sha, size = values[-1][len(VALUE_PREFIX):].split()
+        return sha, int(size)
 
     def push_file(self, local: Path, remote: str) -> str:
         return self.push(local.read_bytes(), remote)

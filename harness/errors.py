@@ -46,3 +46,7 @@ class PushVerifyError(HarnessError):
 
 class ResultError(HarnessError):
     """A device step printed no result line, several, or one that is not JSON."""
+
+
+class DeviceRebooted(HarnessError):
+    """The module rebooted in the middle of a step (watchdog, crash, power)."""

@@ -5,23 +5,39 @@ Ctrl-A enters raw REPL, code ends with Ctrl-D, the module answers
 "OK", output, \\x04, error text, \\x04, ">". Raw-paste (\\x05A\\x01) sends
 code under the module's own flow control; firmware that refuses it (R\\x00)
 or does not know it gets plain raw REPL for the rest of the connection.
+
+A bench module is not polite: unsolicited lines (URCs, an application's
+prints) may arrive at any time, a script may hang, the module may reboot or
+vanish. Every wait here has a deadline, noise is skipped (the serial log
+keeps it), and a hung script is interrupted, then soft-rebooted.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import time
+from collections.abc import Callable
 
 import serial
 
-from .errors import DeviceDisconnected, DeviceNotResponding, DeviceTimeout, ReplRefused
+from .errors import (
+    DeviceDisconnected,
+    DeviceNotResponding,
+    DeviceRebooted,
+    DeviceTimeout,
+    ReplRefused,
+)
 from .serial_log import SerialPortLike
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"soft reboot\r\n"
+BOOT_BANNER = b'Type "help()" for more information.\r\n'
 REPL_REFUSED = b"REPL refuse"
 CTRL_A, CTRL_B, CTRL_C, CTRL_D = b"\x01", b"\x02", b"\x03", b"\x04"
+PASTE_OK, PASTE_REFUSED = b"R\x01", b"R\x00"
 PLAIN_RAW_CHUNK = 256  # plain raw REPL has no flow control: small writes
+ERROR_LINE = re.compile(rb"^(Traceback|[A-Za-z_.]+(Error|Exception|Interrupt|Exit)\b)", re.M)
 
 
 class RawRepl:
@@ -39,13 +55,23 @@ class RawRepl:
             data = self.port.read(max(1, self.port.in_waiting))
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(
-                "%s went away (%s): was the module unplugged or reset?" % (self.name, exc)
-            ) from None
+                "%s went away (%s): was the module unplugged, powered down or reset? "
+                "Check the cable and that the port still exists" % (self.name, exc)) from None
         self._rx += data
         return bool(data)
 
-    def read_until(self, marker: bytes, timeout: float) -> bytes | None:
-        """Bytes up to and including `marker`, or None if it did not come in time."""
+    def _check_refused(self) -> None:
+        if REPL_REFUSED in self._rx:
+            raise ReplRefused(
+                "%s answered 'REPL refuse': the application on the module has disabled "
+                "the REPL; re-enable it (or flash a build that allows it) and retry" % self.name)
+
+    def read_until(self, marker: bytes, timeout: float,
+                   abort: Callable[[bytes], None] | None = None) -> bytes | None:
+        """Bytes up to and including `marker`, or None if it did not come in time.
+
+        `abort` sees the unconsumed bytes while waiting and may raise.
+        """
         deadline = time.monotonic() + timeout
         while True:
             at = self._rx.find(marker)
@@ -54,11 +80,23 @@ class RawRepl:
                 data = bytes(self._rx[:end])
                 del self._rx[:end]
                 return data
-            if REPL_REFUSED in self._rx:
-                raise ReplRefused(
-                    "%s answered 'REPL refuse': the application on the module has disabled "
-                    "the REPL; re-enable it (or flash a build that allows it) and retry"
-                    % self.name)
+            self._check_refused()
+            if abort is not None:
+                abort(bytes(self._rx))
+            if time.monotonic() >= deadline:
+                return None
+            self._fill()
+
+    def read_until_any(self, markers: tuple[bytes, ...], timeout: float) -> bytes | None:
+        """Consume up to the first of several markers; which one came (None: none did)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [(self._rx.find(m), m) for m in markers if m in self._rx]
+            if found:
+                at, marker = min(found)
+                del self._rx[:at + len(marker)]
+                return marker
+            self._check_refused()
             if time.monotonic() >= deadline:
                 return None
             self._fill()
@@ -92,19 +130,39 @@ class RawRepl:
     # -- states ----------------------------------------------------------
 
     def enter_raw(self, tries: int = 3) -> None:
-        """Reach the raw REPL prompt from any state: running program, friendly, raw."""
-        for _ in range(tries):
-            # Ctrl-C twice stops a running program; Ctrl-A then (re)enters raw REPL,
-            # which prints its banner whatever state the module was in.
+        """Reach the raw REPL prompt from any state: running program, friendly, raw.
+
+        Ctrl-C stops a running program (twice: once may land in an except);
+        Ctrl-A then (re)enters raw REPL, which prints its banner whatever
+        state the module was in. A script that ignores Ctrl-C gets a soft
+        reboot on the second try.
+        """
+        for attempt in range(tries):
             self.write(b"\r" + CTRL_C + CTRL_C)
             self.drain()
+            if attempt == 1:
+                self.write(CTRL_D)  # soft reboot: the last resort that needs no hands
+                self.read_until(SOFT_REBOOT, self.prompt_timeout / 2)
             self.write(CTRL_A)
-            if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None:
+            if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None and self._sync():
                 return
         raise DeviceNotResponding(
             "no raw REPL prompt on %s after %d tries; is the module plugged in and "
             "powered, is another program (QPYcom, a terminal) holding the port, or has the "
             "application disabled the REPL?" % (self.name, tries))
+
+    def _sync(self) -> bool:
+        """Run a no-op with a fresh token: once its output is back, every banner or
+        prompt the module printed before it has been read, and none is left to
+        be mistaken for the answer to the next command."""
+        token = "%x" % time.monotonic_ns()
+        self.write(b"print('HIL-SYNC-' + '%s')" % token.encode() + CTRL_D)
+        if self.read_until(b"HIL-SYNC-" + token.encode(), self.prompt_timeout) is None:
+            return False
+        for marker in (CTRL_D, CTRL_D, b">"):
+            if self.read_until(marker, self.prompt_timeout) is None:
+                return False
+        return True
 
     def exit_raw(self) -> None:
         self.write(CTRL_B)
@@ -113,29 +171,66 @@ class RawRepl:
         """Ctrl-D on an empty raw line: globals and imports are gone afterwards."""
         self.write(CTRL_C + CTRL_D)
         if self.read_until(SOFT_REBOOT, timeout) is None or \
-                self.read_until(RAW_PROMPT, timeout) is None:
+                self.read_until(RAW_PROMPT, timeout) is None or not self._sync():
             raise DeviceNotResponding(
                 "%s did not come back from a soft reboot within %.0f s" % (self.name, timeout))
 
     def interrupt(self) -> None:
         self.write(CTRL_C + CTRL_C)
 
+    def recover(self) -> str:
+        """Stop whatever runs and get back to the raw prompt; says how it was done."""
+        for _ in range(2):
+            self.write(CTRL_C)
+            if self.read_until(CTRL_D + b">", self.prompt_timeout) is not None:
+                return "interrupted with Ctrl-C"
+        self.write(CTRL_D)
+        if self.read_until(SOFT_REBOOT, self.prompt_timeout) is not None:
+            self.write(CTRL_C + CTRL_A)
+            if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None:
+                return "Ctrl-C was ignored; recovered with a soft reboot"
+        raise DeviceNotResponding(
+            "%s ignores Ctrl-C and Ctrl-D: power-cycle the module (or reset it from its AT "
+            "port with AT+CFUN=1,1) before the next run" % self.name)
+
     # -- running code ----------------------------------------------------
 
     def exec_raw(self, code: str | bytes, timeout: float) -> tuple[bytes, bytes]:
         """Run code at the raw prompt; (output, error text). Raises DeviceTimeout."""
+        self.start_exec(code)
+        return self.finish_exec(timeout)
+
+    def start_exec(self, code: str | bytes) -> None:
+        """Send code; it is running on the module when this returns."""
         data = code.encode() if isinstance(code, str) else code
         self.drain()
         self._send_code(data)
+
+    def finish_exec(self, timeout: float) -> tuple[bytes, bytes]:
+        """Collect what the running code prints until the raw prompt comes back."""
         deadline = time.monotonic() + timeout
-        out = self.read_until(CTRL_D, timeout)
-        err = self.read_until(CTRL_D, max(0.1, deadline - time.monotonic())) \
-            if out is not None else None
+        out = self.read_until(CTRL_D, timeout, abort=self._abort_on_reboot)
+        err = None
+        if out is not None:
+            err = self.read_until(CTRL_D, max(0.1, deadline - time.monotonic()),
+                                  abort=self._abort_on_reboot)
         if out is None or err is None:
-            raise DeviceTimeout("code on %s did not finish within %.1f s"
-                                % (self.name, timeout))
+            how = self.recover()
+            raise DeviceTimeout("code on %s did not finish within %.1f s (%s)"
+                                % (self.name, timeout, how))
         self.read_until(b">", self.prompt_timeout)
-        return out[:-1], err[:-1]
+        err = err[:-1]
+        if not ERROR_LINE.search(err):
+            out, err = out + err, b""  # unsolicited lines, not an error of our code
+        return out[:-1], err
+
+    def _abort_on_reboot(self, pending: bytes) -> None:
+        if SOFT_REBOOT in pending or BOOT_BANNER in pending:
+            self._rx.clear()
+            self.enter_raw()
+            raise DeviceRebooted(
+                "%s rebooted in the middle of a step (watchdog, crash or power loss?); "
+                "the serial log shows what it printed" % self.name)
 
     def _send_code(self, data: bytes) -> None:
         if self.use_raw_paste and self._send_raw_paste(data):
@@ -150,22 +245,19 @@ class RawRepl:
     def _send_raw_paste(self, data: bytes) -> bool:
         """True if the code went over raw-paste; False to fall back to plain raw."""
         self.write(b"\x05A\x01")
-        answer = self.read_exact(2, self.prompt_timeout)
-        if answer == b"R\x01":
+        answer = self.read_until_any((PASTE_OK, PASTE_REFUSED, RAW_PROMPT),
+                                     self.prompt_timeout)
+        if answer == PASTE_OK:
             header = self.read_exact(2, self.prompt_timeout)
             if header is None:
                 raise DeviceNotResponding("%s announced raw-paste but no window size" % self.name)
             self._paste(data, struct.unpack("<H", header)[0])
             return True
-        self.use_raw_paste = False
-        if answer == b"R\x00":
-            self.read_until(b">", self.prompt_timeout)  # firmware knows it, but refuses
-        else:
-            # firmware without raw-paste: the \x01 we sent reset the raw REPL
-            self._rx[:0] = answer or b""
-            if self.read_until(RAW_PROMPT, self.prompt_timeout) is None:
-                raise DeviceNotResponding("%s answered neither raw-paste nor raw REPL"
-                                          % self.name)
+        if answer is None:
+            raise DeviceNotResponding("%s answered neither raw-paste nor raw REPL" % self.name)
+        self.use_raw_paste = False  # for the rest of this connection
+        if answer == PASTE_REFUSED:
+            self.read_until(b">", self.prompt_timeout)
         return False
 
     def _paste(self, data: bytes, window: int) -> None:
@@ -177,7 +269,7 @@ class RawRepl:
                 flag = self.read_exact(1, self.prompt_timeout * 3)
                 if flag == b"\x01":
                     credit += window
-                elif flag == b"\x04":
+                elif flag == CTRL_D:
                     self.write(CTRL_D)  # the module ended the paste early
                     return
                 elif flag is None:

@@ -28,8 +28,19 @@ class ModuleConfig:
     firmware_ftplib: bool = True
     # bytes per second the module can send and receive (0 = as fast as the link goes)
     baud: int = 0
-    # what the module prints unprompted, for noise tests
+    # what the module prints unprompted (URCs, an application's debug prints),
+    # one line every noise_interval_ms, for noise tests
     noise: list[str] = field(default_factory=list)
+    noise_interval_ms: int = 50
+    # an application loop that swallows Ctrl-C; this firmware's USB REPL still
+    # honours Ctrl-D (soft reboot) while a script runs
+    ignore_ctrl_c: bool = False
+    # lines printed right after a soft reboot (boot.py / main.py output)
+    boot_lines: list[str] = field(default_factory=list)
+    # usys.stdin.buffer exists (binary stdin); some builds lack it
+    binary_stdin: bool = True
+    # the application has disabled the REPL: every key gets "REPL refuse"
+    repl_refuse: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

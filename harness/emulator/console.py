@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .config import ModuleConfig
-from .runtime import DeviceRuntime, InputQueue
+from .runtime import DeviceRuntime, InputQueue, ModuleRestart, SoftRebootRequest
 
 CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = 1, 2, 3, 4, 5
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -23,6 +23,14 @@ class LinkClosed(Exception):
     pass
 
 
+class Rebooted(Exception):
+    """Unwinds the REPL after a reboot; carries the mode the REPL starts in."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
 class Console:
     def __init__(self, config: ModuleConfig, runtime: DeviceRuntime, queue: InputQueue,
                  send: Callable[[bytes], None]) -> None:
@@ -31,6 +39,7 @@ class Console:
         self.queue = queue
         self.send = send
         self._pending = bytearray()
+        self._in_raw = False
 
     # -- input -----------------------------------------------------------
 
@@ -56,22 +65,49 @@ class Console:
         mode = FRIENDLY
         self.send(self.config.banner().encode())
         try:
+            if self.config.repl_refuse:
+                self.refuse_forever()
             while True:
-                mode = self.friendly() if mode == FRIENDLY else self.raw()
+                try:
+                    mode = self.friendly() if mode == FRIENDLY else self.raw()
+                except Rebooted as reboot:
+                    mode = reboot.mode
         except LinkClosed:
             return
+
+    def refuse_forever(self) -> None:
+        while True:
+            self.read_byte()
+            self._pending.clear()
+            self.send(b"REPL refuse\r\n")
 
     def soft_reboot(self) -> None:
         self.send(SOFT_REBOOT)
         self.runtime.soft_reset()
+        for line in self.config.boot_lines:
+            self.send(line.encode() + b"\r\n")
 
     def execute(self, source: bytes, mode: str = "exec") -> str | None:
         self._hand_input_to_program()
-        return self.runtime.execute(source.decode("utf-8", "replace"), mode)
+        current = RAW if mode == "exec" and self._in_raw else FRIENDLY
+        try:
+            return self.runtime.execute(source.decode("utf-8", "replace"), mode)
+        except SoftRebootRequest:
+            self.queue.clear()
+            self.soft_reboot()
+            raise Rebooted(current) from None
+        except ModuleRestart:
+            # a real reboot: the REPL comes back friendly, with the boot banner
+            self.queue.clear()
+            self._pending.clear()
+            self.runtime.soft_reset()
+            self.send(b"\r\n" + self.config.banner().encode())
+            raise Rebooted(FRIENDLY) from None
 
     # -- friendly REPL ---------------------------------------------------
 
     def friendly(self) -> str:
+        self._in_raw = False
         self.send(b">>> ")
         lines: list[str] = []
         line = bytearray()
@@ -141,6 +177,7 @@ class Console:
     # -- raw REPL --------------------------------------------------------
 
     def raw(self) -> str:
+        self._in_raw = True
         self.send(RAW_BANNER)
         while True:
             self.send(b">")

@@ -12,14 +12,15 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from .config import ModuleConfig
 from .console import Console
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
-from .runtime import DeviceRuntime, InputQueue
+from .runtime import DeviceRuntime, InputQueue, ModulePowerDown, SoftRebootRequest
 
-CTRL_C = 3
+CTRL_C, CTRL_D = 3, 4
 
 
 class ModuleProcess:
@@ -30,13 +31,19 @@ class ModuleProcess:
         self.runtime = DeviceRuntime(config, root, self.link.write, self.queue)
         self.console = Console(config, self.runtime, self.queue, self.link.write)
         self._main_thread = threading.main_thread()
+        self._reboot_requested = False
         self._install_interrupt()
 
     def _install_interrupt(self) -> None:
         # Ctrl-C from the host raises KeyboardInterrupt in running code only,
         # never in the REPL itself; a real signal also breaks blocking calls.
         def on_interrupt(signum: int, frame: object) -> None:
-            if self.runtime.executing:
+            if not self.runtime.executing:
+                return
+            if self._reboot_requested:
+                self._reboot_requested = False
+                raise SoftRebootRequest
+            if not self.config.ignore_ctrl_c:
                 raise KeyboardInterrupt
 
         if hasattr(signal, "SIGUSR1"):
@@ -56,15 +63,35 @@ class ModuleProcess:
             if not data:
                 self.queue.close()
                 return
-            if CTRL_C in data and self.runtime.executing and self.runtime.kbd_intr_enabled:
+            running = self.runtime.executing and self.runtime.kbd_intr_enabled
+            if running and CTRL_C in data:
                 data = data.replace(b"\x03", b"")
+                self._interrupt_program()
+            if running and CTRL_D in data and self.config.ignore_ctrl_c:
+                data = data.replace(b"\x04", b"")
+                self._reboot_requested = True
                 self._interrupt_program()
             if data:
                 self.queue.put(data)
 
+    def _noise(self) -> None:
+        lines = self.config.noise
+        interval = self.config.noise_interval_ms / 1000
+        index = 0
+        while not self.queue.closed:
+            time.sleep(interval)  # the emulated application's own pace
+            self.link.write(lines[index % len(lines)].encode() + b"\r\n")
+            index += 1
+
     def serve(self) -> None:
         threading.Thread(target=self._reader, name="link-reader", daemon=True).start()
-        self.console.run()
+        if self.config.noise:
+            threading.Thread(target=self._noise, name="noise", daemon=True).start()
+        try:
+            self.console.run()
+        except ModulePowerDown:
+            # the module is gone: its port disappears with it
+            self.link.close()
 
 
 def _watch_parent() -> None:

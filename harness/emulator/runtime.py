@@ -30,6 +30,22 @@ except ImportError:  # pragma: no cover - only while the gate is missing
         return None
 
 
+class ModuleRestart(BaseException):
+    """misc.Power.powerRestart(): the module reboots, back to the friendly REPL."""
+
+
+class ModulePowerDown(BaseException):
+    """misc.Power.powerDown(): the module goes away, its USB port with it."""
+
+
+class SoftRebootRequest(BaseException):
+    """Ctrl-D reached a script that ignores Ctrl-C: the firmware soft-reboots."""
+
+
+# not reported as errors of the running code: the console acts on them
+MODULE_EVENTS = (ModuleRestart, ModulePowerDown, SoftRebootRequest)
+
+
 class InputQueue:
     """Bytes from the host, waiting to be read by the REPL or by stdin."""
 
@@ -182,6 +198,8 @@ class DeviceRuntime:
             result = eval(code, self.globals)
             if mode == "single" and result is not None:
                 self.stdout.write(repr(result) + "\n")
+        except MODULE_EVENTS:
+            raise
         except BaseException as exc:  # the module reports every exception, even SystemExit
             return self.format_exception(exc)
         finally:

@@ -295,15 +295,17 @@ class _StdinBuffer:
 
 class _Stdin:
     def __init__(self, rt: DeviceRuntime) -> None:
-        self.buffer = _StdinBuffer(rt)
+        self._raw = _StdinBuffer(rt)
+        if rt.config.binary_stdin:
+            self.buffer = self._raw
 
     def read(self, size: int = 1) -> str:
-        return self.buffer.read(size).decode("latin-1")
+        return self._raw.read(size).decode("latin-1")
 
     def readline(self) -> str:
         line = bytearray()
         while not line.endswith(b"\r") and not line.endswith(b"\n"):
-            line += self.buffer.read(1)
+            line += self._raw.read(1)
         return line.decode("utf-8", "replace")
 
 
@@ -375,6 +377,19 @@ def _modem(rt: DeviceRuntime) -> types.ModuleType:
     )
 
 
+def _misc() -> types.ModuleType:
+    from .runtime import ModulePowerDown, ModuleRestart
+
+    def power_restart() -> None:
+        raise ModuleRestart
+
+    def power_down() -> None:
+        raise ModulePowerDown
+
+    power = types.SimpleNamespace(powerRestart=power_restart, powerDown=power_down)
+    return _module("misc", Power=power)
+
+
 def build_builtin_modules(rt: DeviceRuntime) -> dict[str, types.ModuleType]:
     """Every name `import` finds in the module's firmware."""
     plain = {
@@ -400,6 +415,7 @@ def build_builtin_modules(rt: DeviceRuntime) -> dict[str, types.ModuleType]:
         "math": math,
         "array": _module("array", array=array.array),
         "checkNet": _checknet(),
+        "misc": _misc(),
     }
     plain.update(
         uos=_uos(rt),

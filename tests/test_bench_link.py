@@ -1,0 +1,145 @@
+"""A module less polite than the default one: every misbehaviour has a switch
+on the virtual module, and the host recovers from each of them."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from harness.device import Device
+from harness.errors import (
+    DeviceDisconnected,
+    DeviceExecError,
+    DeviceRebooted,
+    DeviceTimeout,
+    ReplRefused,
+)
+from harness.serial_log import SerialLog
+
+NOISE = ["+CREG: 1", "+CSQ: 23,99", "app: heartbeat > ok"]
+
+
+def open_device(start_module, **config) -> Device:
+    return Device.open(start_module(**config).port, log=SerialLog(), prompt_timeout=1.5)
+
+
+def test_app_loop_that_ignores_ctrl_c_is_soft_rebooted(start_module) -> None:
+    module = start_module(ignore_ctrl_c=True)
+    first = Device.open(module.port)
+    first.repl.start_exec("import utime\nwhile True:\n    utime.sleep_ms(10)\n")
+    first.repl.port.close()  # another tool left the application running
+    dev = Device.open(module.port, prompt_timeout=1.5)
+    assert dev.eval_json("1 + 1") == 2
+    assert b"MPY: soft reboot" in dev.log.raw()
+
+
+def test_friendly_repl_busy_printing(start_module) -> None:
+    module = start_module()
+    busy = Device.open(module.port)
+    busy.repl.exit_raw()
+    # a program started from the friendly prompt that prints without pause
+    busy.repl.write(b"\x05import utime\rwhile True:\r    print('busy', utime.ticks_ms())\r\x04")
+    busy.repl.read_until(b"busy", 5)
+    busy.repl.port.close()
+    dev = Device.open(module.port)
+    assert dev.exec("print('quiet now')") == "quiet now\r\n"
+
+
+def test_boot_output_after_soft_reboot(start_module) -> None:
+    dev = open_device(start_module, boot_lines=["main.py: starting app", "+QIND: PB DONE"])
+    dev.soft_reset()
+    assert dev.eval_json("'after boot'") == "after boot"
+    assert b"+QIND: PB DONE" in dev.log.raw()
+
+
+def test_repl_disabled_by_the_application(start_module) -> None:
+    with pytest.raises(ReplRefused, match="REPL refuse.*disabled the REPL"):
+        open_device(start_module, repl_refuse=True)
+
+
+def test_noise_never_corrupts_results_and_stays_in_the_log(start_module) -> None:
+    dev = open_device(start_module, noise=NOISE, noise_interval_ms=2)
+    data = os.urandom(20_000)
+    for _ in range(20):
+        assert dev.eval_json("[1, 'two', {'x': 3}]") == [1, "two", {"x": 3}]
+        assert "done" in dev.exec("print('done')")
+    assert dev.push(data, "/usr/noisy.bin")
+    dev.push_mode = "base64"
+    assert dev.push(data, "/usr/noisy64.bin")
+    assert dev.file_hash("/usr/noisy64.bin") == dev.file_hash("/usr/noisy.bin")
+    log = dev.log.raw()
+    assert log.count(b"+CREG: 1") >= 5 and b"app: heartbeat > ok" in log
+
+
+def test_step_past_its_timeout_is_interrupted_and_the_next_runs(start_module) -> None:
+    dev = open_device(start_module)
+    with pytest.raises(DeviceTimeout, match="within 0.5 s \\(interrupted with Ctrl-C\\)"):
+        dev.exec("while True:\n    pass", timeout=0.5)
+    assert dev.eval_json("'next'") == "next"
+
+
+def test_hang_that_ignores_ctrl_c_is_recovered_by_soft_reboot(start_module) -> None:
+    dev = open_device(start_module, ignore_ctrl_c=True)
+    dev.exec("marker = 1")
+    with pytest.raises(DeviceTimeout, match="recovered with a soft reboot"):
+        dev.exec("while True:\n    pass", timeout=0.5)
+    assert dev.eval_json("'next'") == "next"
+    with pytest.raises(DeviceExecError, match="NameError"):
+        dev.exec("print(marker)")  # the soft reboot cleared the globals
+
+
+def test_reboot_in_the_middle_of_a_step(start_module) -> None:
+    dev = open_device(start_module)
+    with pytest.raises(DeviceRebooted, match="rebooted in the middle of a step"):
+        dev.exec("import misc\nprint('half way')\nmisc.Power.powerRestart()\nprint('never')")
+    assert dev.eval_json("'alive'") == "alive"
+
+
+def test_module_that_disappears_mid_step(start_module) -> None:
+    dev = open_device(start_module)
+    with pytest.raises(DeviceDisconnected, match="went away"):
+        dev.exec("import misc\nmisc.Power.powerDown()", timeout=5)
+    started = time.monotonic()
+    with pytest.raises(DeviceDisconnected):
+        dev.exec("print(1)")  # fails at once: no second wait on a dead port
+    assert time.monotonic() - started < 1
+    with pytest.raises(DeviceDisconnected, match="did not come back within 1 s"):
+        dev.reconnect(timeout=1)
+
+
+def test_binary_push_falls_back_to_base64(start_module) -> None:
+    dev = open_device(start_module, binary_stdin=False)
+    data = bytes(range(256)) * 40
+    assert dev.push(data, "/usr/fallback.bin")
+    assert dev._binary_ok is False
+    assert b"a2b_base64" in dev.log.raw(direction=">>")
+
+
+def test_binary_push_carries_control_bytes(start_module) -> None:
+    dev = open_device(start_module)
+    data = b"\x03\x04\x01\x02\x05\r\n" * 1000  # Ctrl-C, Ctrl-D, ... as plain data
+    digest = dev.push(data, "/usr/ctrl.bin")
+    assert dev._binary_ok is True
+    assert dev.file_hash("/usr/ctrl.bin") == (digest, len(data))
+    assert b"a2b_base64" not in dev.log.raw(direction=">>")
+
+
+def test_uart_rate_limited_module_still_works(start_module) -> None:
+    dev = open_device(start_module, baud=115200)
+    data = os.urandom(2048)
+    assert dev.push(data, "/usr/slow.bin")
+    assert dev.eval_json("'slow but fine'") == "slow but fine"
+
+
+def test_serial_log_is_timestamped_sliced_and_masked() -> None:
+    log = SerialLog()
+    log.add_secret("s3cret-pw")
+    log.record(">>", b"login('user', 's3cret-pw')")
+    mark = log.mark()
+    log.record("<<", b"+CREG: 1\r\n")
+    assert "s3cret-pw" not in log.text() and "****" in log.text()
+    assert log.text(since=mark).count("\n") == 0 and "+CREG: 1" in log.text(since=mark)
+    first = log.text().splitlines()[0]
+    assert float(first.split()[0]) >= 0 and first.split()[1] == ">>"
