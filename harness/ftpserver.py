@@ -47,6 +47,7 @@ from pyftpdlib.servers import FTPServer
 
 from harness.errors import HarnessError
 from harness.ftp_faults import CorruptingReader, Fault, FaultSet, corrupt_stored_file
+from harness.verify import Digest
 
 __all__ = ["FtpServer", "FtpServerError", "TranscriptLine"]
 
@@ -656,6 +657,29 @@ class FtpServer:
     def sha256(self, relpath: str) -> str:
         """Hex sha256 of a stored file, read in blocks."""
         return sha256_file(self.path(relpath))[0]
+
+    # --- the ServerControl surface (see harness/server_control.py)
+
+    mode = "local"
+    supports_control = True  # quota, disk, faults, transcript: all in our hands
+
+    def put(self, name: str, data: bytes) -> None:
+        """Place a file in the home, as if someone had uploaded it."""
+        target = self.path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def digest(self, name: str) -> Digest | None:
+        """sha256 and size of a stored file; None if it is not there."""
+        target = self.path(name)
+        if not target.is_file():
+            return None
+        return Digest(*sha256_file(target))
+
+    def remove(self, name: str) -> None:
+        target = self.path(name)
+        if target.is_file():
+            target.unlink()
 
     def _ftp_name(self, fs_path: str) -> str:
         try:

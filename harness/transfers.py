@@ -13,40 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .device import DEVICE_DIR, Device
 from .results import StepResult
+from .server_control import ServerControl
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
 RUN_DIR = DEVICE_DIR + "/run"  # the only folder on the module the scenarios write to
 
 
-class FtpEndpoint(Protocol):
-    """What a transfer needs from the FTP server under test."""
-
-    host: str
-    port: int
-    user: str
-    password: str
-
-    def path(self, relpath: str) -> Path: ...
-
-
 def digest_of(data: bytes) -> Digest:
     return Digest(hashlib.sha256(data).hexdigest(), len(data))
-
-
-def server_digest(server: FtpEndpoint, name: str) -> Digest | None:
-    path = server.path(name)
-    if not path.is_file():
-        return None
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(65536), b""):
-            h.update(block)
-    return Digest(h.hexdigest(), path.stat().st_size)
 
 
 @dataclass
@@ -76,7 +55,7 @@ class Transfer:
 class FtpRun:
     """Runs transfer steps for one test and cleans up what it created."""
 
-    def __init__(self, device: Device, server: FtpEndpoint, test_id: str,
+    def __init__(self, device: Device, server: ServerControl, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0) -> None:
         self.device = device
         self.server = server
@@ -118,12 +97,12 @@ class FtpRun:
         remote = self.server_name(name)
         result = self.step("upload", **self.ftp_args(local=local, remote=remote))
         device = _digest(result.get("file_sha256"), result.get("file_bytes"))
-        checks = Checksums(digest_of(data), device, server_digest(self.server, remote), "upload")
+        checks = Checksums(digest_of(data), device, self.server.digest(remote), "upload")
         return self._keep(Transfer(result, checks))
 
     def download(self, data: bytes, name: str = "down.bin", **args: Any) -> Transfer:
         remote = self.server_name(name)
-        self.server.path(remote).write_bytes(data)
+        self.server.put(remote, data)
         return self.download_existing(remote, expected=data, name=name, **args)
 
     def download_existing(self, remote: str, expected: bytes | None = None,
@@ -134,7 +113,7 @@ class FtpRun:
         checks = None
         if expected is not None:
             device = _digest(result.get("file_sha256"), result.get("file_bytes"))
-            checks = Checksums(digest_of(expected), device, server_digest(self.server, remote),
+            checks = Checksums(digest_of(expected), device, self.server.digest(remote),
                                "download")
         return self._keep(Transfer(result, checks))
 
@@ -159,9 +138,7 @@ class FtpRun:
         for path in self.device_files:
             self.device.remove(path)
         for name in self.server_files:
-            target = self.server.path(name)
-            if target.is_file():
-                target.unlink()
+            self.server.remove(name)
 
 
 def _digest(sha: str | None, size: int | None) -> Digest | None:
