@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.ftpserver import FtpServer
+from harness.server_control import ControlledServer
 from harness.transfers import FtpRun
 
 ENOSPC = 28
@@ -24,9 +24,9 @@ def test_download_bigger_than_free_space(ftp_run: FtpRun,
     assert not ftp_run.device.exists(result.get("local")), "partial file left on the module"
 
 
-def test_upload_to_full_server(ftp_run: FtpRun, ftp_limits: FtpServer,
+def test_upload_to_full_server(ftp_run: FtpRun, ftp_control: ControlledServer,
                                make_payload: Callable[[int], bytes]) -> None:
-    ftp_limits.set_quota(0)  # the account's space is used up
+    ftp_control.set_quota(0)  # the account's space is used up
     transfer = ftp_run.upload(make_payload(64 * 1024), name="no-room.bin")
     result = transfer.result
     assert not result.ok, "upload to a full server was reported as a success: %s" % result.reply
