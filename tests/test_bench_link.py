@@ -105,6 +105,19 @@ def test_module_that_disappears_mid_step(start_module) -> None:
     with pytest.raises(DeviceDisconnected):
         dev.exec("print(1)")  # fails at once: no second wait on a dead port
     assert time.monotonic() - started < 1
+
+
+def test_reconnect_reopens_a_port_that_came_back(start_module) -> None:
+    dev = open_device(start_module)
+    dev.exec("import uos")
+    dev.repl.port.close()  # as a USB re-enumeration does
+    dev.reconnect(timeout=5)
+    assert dev.eval_json("'again'") == "again"
+
+
+def test_reconnect_gives_up_on_a_port_that_stays_away(start_module) -> None:
+    dev = open_device(start_module)
+    dev.port = "/dev/ttyNOPE-gone"  # the module's port never re-appears
     with pytest.raises(DeviceDisconnected, match="did not come back within 1 s"):
         dev.reconnect(timeout=1)
 
