@@ -187,7 +187,7 @@ class RawRepl:
         self.write(CTRL_D)
         if self.read_until(SOFT_REBOOT, self.prompt_timeout) is not None:
             self.write(CTRL_C + CTRL_A)
-            if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None:
+            if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None and self._sync():
                 return "Ctrl-C was ignored; recovered with a soft reboot"
         raise DeviceNotResponding(
             "%s ignores Ctrl-C and Ctrl-D: power-cycle the module (or reset it from its AT "

@@ -174,3 +174,14 @@ def test_standalone_emulator_prints_its_port(tmp_path) -> None:
     finally:
         proc.kill()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("code", [b"x = 1\nprint(f'{x}')", b"if (n := 3):\n    pass"])
+def test_what_micropython_1_13_cannot_compile_fails_here_too(start_module, raw_port,
+                                                             code: bytes) -> None:
+    port = raw_port(start_module().port)
+    enter_raw(port)
+    reply = run_raw(port, code)
+    assert reply.startswith(b"OK\x04Traceback (most recent call last):\r\n")
+    assert b"SyntaxError: invalid syntax\r\n\x04>" in reply
+    assert b'line %d' % (2 if code.startswith(b"x") else 1) in reply

@@ -17,17 +17,13 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.mpy_profile import first_syntax_violation  # the gate's MicroPython 1.13 profile
+
 from .config import ModuleConfig
 from .devfs import DeviceFs
 from .umodules import build_builtin_modules
 
 DEFAULT_PATH = ["", "/usr"]
-
-try:  # the MicroPython 1.13 profile, shared with the device-script gate
-    from harness.mpy_profile import first_violation_as_syntax_error
-except ImportError:  # pragma: no cover - only while the gate is missing
-    def first_violation_as_syntax_error(source: str, filename: str = "<stdin>") -> str | None:
-        return None
 
 
 class ModuleRestart(BaseException):
@@ -182,9 +178,10 @@ class DeviceRuntime:
     # -- running code ----------------------------------------------------
 
     def compile(self, source: str, filename: str, mode: str = "exec") -> types.CodeType:
-        problem = first_violation_as_syntax_error(source, filename)
-        if problem:
-            raise SyntaxError(problem)
+        # what MicroPython 1.13's compiler refuses (f-strings, walrus, ...) fails here too
+        problem = first_syntax_violation(source, filename)
+        if problem is not None and problem.rule != "python-syntax":
+            raise SyntaxError(problem.message, (filename, problem.line, problem.col, None))
         return compile(source, filename, mode, dont_inherit=True)
 
     def execute(self, source: str, mode: str = "exec") -> str | None:

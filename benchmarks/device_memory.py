@@ -1,0 +1,97 @@
+"""Peak Python memory of a device step, on the virtual module's runtime.
+
+    python benchmarks/device_memory.py [--sizes 65536,1048576,8388608]
+
+Each upload and download runs hil_ftp's step in a fresh child process (the
+module's runtime, no serial link) against our FTP server in this process;
+tracemalloc measures the peak of what the step allocates. Device steps stream
+in fixed blocks, so the peak must not grow with the file size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import tempfile
+import tracemalloc
+from pathlib import Path
+
+from harness.emulator.config import ModuleConfig
+from harness.emulator.runtime import DeviceRuntime, InputQueue
+from harness.ftpserver import FtpServer
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "device_scripts"
+
+
+def _runtime(root: Path) -> DeviceRuntime:
+    (root / "usr" / "hil" / "lib").mkdir(parents=True, exist_ok=True)
+    for script in SCRIPTS.glob("*.py"):
+        target = "lib/" + script.name if script.name == "ftplib.py" else script.name
+        shutil.copy(script, root / "usr" / "hil" / target)
+    output: list[bytes] = []
+    config = ModuleConfig(usr_bytes=64 * 1024 * 1024)
+    return DeviceRuntime(config, root, output.append, InputQueue())
+
+
+def _peak_of_step(root: str, step: str, args: dict, queue: multiprocessing.Queue) -> None:
+    rt = _runtime(Path(root))
+    setup = "import usys\nusys.path.insert(0, '/usr/hil')\nimport hil_ftp\n"
+    error = rt.execute(setup + "hil_ftp.load_ftplib(%r)" % args["ftplib"])  # imports, untimed
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    error = error or rt.execute("hil_ftp.run(%r, %r)" % (step, args))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    queue.put((peak, error))
+
+
+def measure(server: FtpServer, step: str, size: int, ftplib: str) -> int:
+    root = Path(tempfile.mkdtemp(prefix="qpy-mem-"))
+    try:
+        name = "mem-%s-%d.bin" % (step, size)
+        data = os.urandom(size)
+        if step == "upload":
+            (root / "usr").mkdir(parents=True)
+            (root / "usr" / name).write_bytes(data)
+        else:
+            server.put(name, data)
+        args = {"host": server.host, "port": server.port, "user": server.user,
+                "password": server.password, "ftplib": ftplib, "remote": name,
+                "local": "/usr/" + name}
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_peak_of_step, args=(str(root), step, args, queue))
+        child.start()
+        peak, error = queue.get(timeout=300)
+        child.join(30)
+        if error:
+            raise RuntimeError(error)
+        return peak
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        server.remove("mem-%s-%d.bin" % (step, size))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="65536,1048576,8388608")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as home, FtpServer(Path(home)) as server:
+        print("peak Python memory of one device step (tracemalloc), KiB")
+        print("%-9s %-9s" % ("ftplib", "step") + "".join("%12s" % _label(s) for s in sizes))
+        for ftplib in ("bundled", "firmware"):
+            for step in ("upload", "download"):
+                peaks = [measure(server, step, size, ftplib) for size in sizes]
+                print("%-9s %-9s" % (ftplib, step)
+                      + "".join("%12.1f" % (p / 1024) for p in peaks))
+
+
+def _label(size: int) -> str:
+    return "%d KiB" % (size // 1024) if size < 1024 * 1024 else "%d MiB" % (size // 1024 ** 2)
+
+
+if __name__ == "__main__":
+    main()
