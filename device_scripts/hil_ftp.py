@@ -3,6 +3,12 @@
 #     HIL-RESULT {"ok": true, "step": "upload", ...}
 # Rules: u-names with a CPython fallback, no f-strings, fixed 1 KiB buffers,
 # never a whole file in memory.
+#
+# Steps: upload, download (one transfer each), session (a list of operations
+# on one control connection, one result per operation), fill, sha, net.
+# They work with CPython's ftplib, the harness's own and Quectel's (one Error
+# class, the reply code first in its message; it may return a short download
+# without raising, so a download is checked against SIZE and its final reply).
 try:
     import ujson as json
 except ImportError:
@@ -31,6 +37,9 @@ except ImportError:
 RESULT_PREFIX = 'HIL-RESULT '
 BLOCK = 1024
 ENOSPC = 28
+TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
+MAX_TEXT = 200  # longest reply or listing line kept in a result
+MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
 # where the harness keeps the ftplib copies it pushes (see harness/device.py)
 FTPLIB_DIRS = {'bundled': '/usr/hil/lib', 'user': '/usr/hil/user'}
 
@@ -47,6 +56,13 @@ def elapsed_ms(start):
     return ticks_ms() - start
 
 
+def sleep_ms(ms):
+    if hasattr(time, 'sleep_ms'):
+        time.sleep_ms(ms)
+    else:
+        time.sleep(ms / 1000)
+
+
 def report(result):
     # the one line the host parses; everything else printed is only logged.
     # One write, so another thread's print cannot land inside the line.
@@ -55,6 +71,10 @@ def report(result):
 
 def hexdigest(h):
     return binascii.hexlify(h.digest()).decode()
+
+
+def clip(text):
+    return str(text).strip()[:MAX_TEXT]
 
 
 def reply_code(text):
@@ -66,10 +86,23 @@ def reply_code(text):
     return None
 
 
+def set_reply(res, text):
+    res['reply'] = clip(text)
+    res['code'] = reply_code(text)
+    return res
+
+
 def error_errno(exc):
     if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
         return exc.args[0]
     return None
+
+
+def is_timeout(exc):
+    return error_errno(exc) in TIMEOUT_ERRNOS or 'timed out' in str(exc)
+
+
+# -- files on the module ---------------------------------------------------
 
 
 def file_sha256(path):
@@ -93,6 +126,39 @@ def file_sha256(path):
     return hexdigest(h), size
 
 
+def text_sha256(path):
+    # (hex sha256, size) of a text file after CRLF -> LF: how text transfers
+    # are compared. A CR at the end of a block waits for the next block.
+    try:
+        f = open(path, 'rb')
+    except OSError:
+        return None, None
+    h = hashlib.sha256()
+    buf = bytearray(BLOCK)
+    size = 0
+    held_cr = False
+    try:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            data = bytes(buf[:n])
+            if held_cr:
+                data = b'\r' + data
+            held_cr = data[-1:] == b'\r'
+            if held_cr:
+                data = data[:-1]
+            data = data.replace(b'\r\n', b'\n')
+            h.update(data)
+            size += len(data)
+    finally:
+        f.close()
+    if held_cr:
+        h.update(b'\r')
+        size += 1
+    return hexdigest(h), size
+
+
 def exists(path):
     try:
         os.stat(path)
@@ -106,6 +172,9 @@ def remove_quietly(path):
         os.remove(path)
     except OSError:
         pass
+
+
+# -- the FTP connection ----------------------------------------------------
 
 
 def load_ftplib(kind):
@@ -123,12 +192,16 @@ def load_ftplib(kind):
 
 
 def connect(a):
+    # (ftp, welcome); no login yet. A refused welcome (421) raises.
     ftplib = load_ftplib(a.get('ftplib', 'firmware'))
     ftp = ftplib.FTP()
-    ftp.connect(a['host'], a['port'], a.get('timeout', 30))
-    ftp.login(a['user'], a['password'])
+    try:
+        welcome = ftp.connect(a['host'], a['port'], a.get('timeout', 30))
+    except Exception as exc:
+        close(ftp)
+        raise exc
     ftp.set_pasv(a.get('passive', True))
-    return ftp
+    return ftp, welcome
 
 
 def close(ftp):
@@ -149,58 +222,91 @@ def pending_reply(ftp):
         return str(exc)
 
 
+def final_reply(ftp):
+    # some ftplibs (ours) read the final reply of a failed transfer themselves
+    # and keep only its code in lastresp; the others leave it pending
+    last = str(getattr(ftp, 'lastresp', '') or '')
+    if last[:1] in ('4', '5') and last[:3].isdigit():
+        return last[:3] + ' (reply read by the ftplib, which kept only its code)'
+    return pending_reply(ftp)
+
+
 def failure(result, exc, ftp=None, read_reply=False):
     result['ok'] = False
-    result['error'] = '%s: %s' % (type(exc).__name__, exc)
+    result['error'] = clip('%s: %s' % (type(exc).__name__, exc))
     err = error_errno(exc)
     if err is not None:
         result['errno'] = err
-    text = str(exc)
-    if reply_code(text) is None and read_reply and ftp is not None:
-        text = pending_reply(ftp)
+    # an OSError's text may be its bare errno ("104"): never taken for a reply
+    text = str(exc) if err is None else ''
+    # a timed-out transfer has no reply coming: waiting for one doubles the wait
+    if reply_code(text) is None and read_reply and ftp is not None and not is_timeout(exc):
+        text = final_reply(ftp)
     if reply_code(text) is not None:
-        result['reply'] = text.strip()
-        result['code'] = reply_code(text)
+        set_reply(result, text)
     return result
 
 
-def upload(a):
-    local = a['local']
-    result = {'ok': False, 'step': 'upload', 'remote': a['remote']}
-    result['file_sha256'], result['file_bytes'] = file_sha256(local)
-    if result['file_sha256'] is None:
-        result['error'] = 'no local file %s' % local
-        return result
-    h = hashlib.sha256()
-    sent = [0]
+def check_final(res, expected):
+    # a transfer only counts when the server's last reply is 2xx and, where
+    # SIZE answered, every byte arrived: some ftplibs call a cut download a success
+    res['expected_bytes'] = expected
+    code = res.get('code')
+    if code is None or code // 100 != 2:
+        res['ok'] = False
+        res['error'] = 'the transfer ended without a 2xx reply: %r' % res.get('reply')
+    elif expected is not None and res['bytes'] != expected:
+        res['ok'] = False
+        what = 'short' if res['bytes'] < expected else 'long'
+        res['error'] = ('%s download: got %d of %d bytes (SIZE said %d) although the ftplib '
+                        'reported %r' % (what, res['bytes'], expected, expected, res['reply']))
 
-    def on_block(block):
-        h.update(block)
-        sent[0] += len(block)
 
-    ftp = None
-    start = ticks_ms()
-    f = open(local, 'rb')
+def remote_size(ftp, remote, res):
+    # SIZE before RETR (TYPE I first: servers refuse SIZE in ASCII mode)
     try:
-        ftp = connect(a)
-        reply = ftp.storbinary('STOR ' + a['remote'], f, a.get('block', BLOCK), on_block)
-        result['ok'] = True
-        result['reply'] = str(reply).strip()
-        result['code'] = reply_code(reply)
+        ftp.sendcmd('TYPE I')
+        reply = ftp.sendcmd('SIZE ' + remote)
     except Exception as exc:
-        failure(result, exc, ftp, read_reply=True)
-    finally:
-        f.close()
-        result['ms'] = elapsed_ms(start)
-        close(ftp)
-    result['sha256'] = hexdigest(h)
-    result['bytes'] = sent[0]
-    return result
+        res['size_reply'] = clip(exc)
+        return None
+    res['size_reply'] = clip(reply)
+    if reply_code(reply) != 213:
+        return None
+    try:
+        return int(str(reply)[4:].strip())
+    except ValueError:
+        return None
 
 
-def download(a):
-    local = a['local']
-    result = {'ok': False, 'step': 'download', 'remote': a['remote'], 'local': local}
+def verify_with_server(ftp, remote, mine, res):
+    # XSHA256: the server hashes what it holds, no second transfer needed
+    try:
+        reply = ftp.sendcmd('XSHA256 ' + remote)
+    except Exception as exc:
+        reply = exc
+    res['hash_reply'] = clip(reply)
+    res['hash_code'] = reply_code(reply)
+    words = str(reply).split()
+    theirs = words[1].lower() if res['hash_code'] == 213 and len(words) > 1 else None
+    res['server_sha256'] = theirs
+    res['hash_match'] = theirs is not None and theirs == mine
+    if theirs is not None and theirs != mine:
+        res['ok'] = False
+        res['error'] = "the server's XSHA256 %s... differs from the module's %s..." % (
+            theirs[:12], str(mine)[:12])
+
+
+# -- operations: each fills `res` and sets res['ok'] -------------------------
+
+
+def op_retr(ctx, op, res):
+    ftp = ctx['ftp']
+    remote = op['remote']
+    local = op['local']
+    res['remote'] = remote
+    res['local'] = local
+    expected = remote_size(ftp, remote, res) if op.get('check_size', True) else None
     h = hashlib.sha256()
     got = [0]
     f = open(local, 'wb')
@@ -210,28 +316,350 @@ def download(a):
         h.update(block)
         got[0] += len(block)
 
-    ftp = None
-    start = ticks_ms()
     try:
-        ftp = connect(a)
-        reply = ftp.retrbinary('RETR ' + a['remote'], on_block, a.get('block', BLOCK))
-        result['ok'] = True
-        result['reply'] = str(reply).strip()
-        result['code'] = reply_code(reply)
+        set_reply(res, ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK)))
+        res['ok'] = True
     except Exception as exc:
-        failure(result, exc, ftp)
+        failure(res, exc)
     finally:
         f.close()
-        result['ms'] = elapsed_ms(start)
-        close(ftp)
-    result['sha256'] = hexdigest(h)
-    result['bytes'] = got[0]
-    if result['ok']:
+    res['sha256'] = hexdigest(h)
+    res['bytes'] = got[0]
+    res['size_checked'] = expected is not None
+    if res['ok']:
+        check_final(res, expected)
+    if res['ok'] and op.get('verify_hash'):
+        verify_with_server(ftp, remote, res['sha256'], res)
+    if res['ok']:
         # what the module now holds, read back from its flash
-        result['file_sha256'], result['file_bytes'] = file_sha256(local)
-    elif not a.get('keep_partial'):
+        res['file_sha256'], res['file_bytes'] = file_sha256(local)
+    elif not op.get('keep_partial'):
         remove_quietly(local)
-    result['local_exists'] = exists(local)
+    res['local_exists'] = exists(local)
+
+
+def op_stor(ctx, op, res):
+    ftp = ctx['ftp']
+    local = op['local']
+    res['remote'] = op['remote']
+    res['file_sha256'], res['file_bytes'] = file_sha256(local)
+    if res['file_sha256'] is None:
+        res['error'] = 'no local file %s' % local
+        return
+    h = hashlib.sha256()
+    sent = [0]
+
+    def on_block(block):
+        h.update(block)
+        sent[0] += len(block)
+
+    f = open(local, 'rb')
+    try:
+        set_reply(res, ftp.storbinary('STOR ' + op['remote'], f, op.get('block', BLOCK),
+                                      on_block))
+        res['ok'] = True
+    except Exception as exc:
+        failure(res, exc, ftp, read_reply=True)
+    finally:
+        f.close()
+    res['sha256'] = hexdigest(h)
+    res['bytes'] = sent[0]
+    if res['ok']:
+        check_final(res, None)
+    if res['ok'] and op.get('verify_hash'):
+        verify_with_server(ftp, op['remote'], res['file_sha256'], res)
+
+
+def op_storlines(ctx, op, res):
+    # TYPE A upload: the ftplib sends every line with CRLF
+    ftp = ctx['ftp']
+    local = op['local']
+    res['remote'] = op['remote']
+    res['file_sha256'], res['file_bytes'] = file_sha256(local)
+    res['text_sha256'], res['text_bytes'] = text_sha256(local)
+    if not hasattr(ftp, 'storlines'):
+        res['error'] = 'this ftplib has no storlines(): text uploads are not possible with it'
+        return
+    h = hashlib.sha256()
+    count = [0, 0]  # lines, bytes on the wire
+
+    def on_line(line):
+        h.update(line)
+        count[0] += 1
+        count[1] += len(line)
+
+    f = open(local, 'rb')
+    try:
+        set_reply(res, ftp.storlines('STOR ' + op['remote'], f, on_line))
+        res['ok'] = True
+    except Exception as exc:
+        failure(res, exc, ftp, read_reply=True)
+    finally:
+        f.close()
+    res['wire_sha256'] = hexdigest(h)
+    res['lines'] = count[0]
+    res['wire_bytes'] = count[1]
+    if res['ok']:
+        check_final(res, None)
+
+
+def op_retrlines(ctx, op, res):
+    # TYPE A download. callback 'lf': each line written back with '\n';
+    # 'write': the application note's sample, retrlines(cmd, fp.write), as is
+    ftp = ctx['ftp']
+    local = op['local']
+    res['remote'] = op['remote']
+    res['local'] = local
+    res['callback'] = op.get('callback', 'lf')
+    count = [0]
+    if res['callback'] == 'write':
+        f = open(local, 'w')
+        callback = f.write
+    else:
+        f = open(local, 'wb')
+
+        def callback(line):
+            f.write(line.encode() + b'\n')
+            count[0] += 1
+
+    try:
+        set_reply(res, ftp.retrlines('RETR ' + op['remote'], callback))
+        res['ok'] = True
+    except Exception as exc:
+        failure(res, exc)
+    finally:
+        f.close()
+    if res['callback'] == 'lf':
+        res['lines'] = count[0]
+    if res['ok']:
+        check_final(res, None)
+    if res['ok']:
+        res['file_sha256'], res['file_bytes'] = file_sha256(local)
+        res['text_sha256'], res['text_bytes'] = text_sha256(local)
+    elif not op.get('keep_partial'):
+        remove_quietly(local)
+    res['local_exists'] = exists(local)
+
+
+def listing(ctx, op, res, verb):
+    # LIST or NLST through retrlines: every ftplib has it and returns the reply
+    kept = []
+    seen = [0]
+
+    def on_line(line):
+        seen[0] += 1
+        if len(kept) < MAX_ITEMS:
+            kept.append(clip(line))
+
+    line = verb + (' ' + op['arg'] if op.get('arg') else '')
+    set_reply(res, ctx['ftp'].retrlines(line, on_line))
+    res['ok'] = True
+    res['lines'] = kept
+    res['count'] = seen[0]
+
+
+def op_list(ctx, op, res):
+    listing(ctx, op, res, 'LIST')
+
+
+def op_nlst(ctx, op, res):
+    listing(ctx, op, res, 'NLST')
+
+
+# one command, one reply: op name -> FTP verb ('arg' is appended)
+COMMANDS = {'cwd': 'CWD', 'pwd': 'PWD', 'mkd': 'MKD', 'rmd': 'RMD', 'dele': 'DELE',
+            'size': 'SIZE', 'syst': 'SYST', 'noop': 'NOOP', 'type': 'TYPE',
+            'hash': 'XSHA256'}
+
+
+def quoted_path(reply):
+    # '257 "/a ""b"" dir" created' -> '/a "b" dir'
+    text = str(reply)
+    start = text.find('"')
+    end = text.rfind('"')
+    if start < 0 or end <= start:
+        return None
+    return text[start + 1:end].replace('""', '"')
+
+
+def op_command(ctx, op, res):
+    verb = COMMANDS.get(op['op'], '')
+    line = op.get('cmd') or (verb + (' ' + str(op['arg']) if 'arg' in op else ''))
+    reply = ctx['ftp'].sendcmd(line)
+    set_reply(res, reply)
+    res['ok'] = True
+    verb = line.split(' ')[0].upper()
+    if res['code'] == 257:
+        res['path'] = quoted_path(reply)
+    elif res['code'] == 213 and verb == 'SIZE':
+        res['size'] = int(str(reply)[4:].strip())
+    elif res['code'] == 213 and verb == 'XSHA256':
+        res['sha256'] = str(reply).split()[1].lower()
+
+
+def op_rename(ctx, op, res):
+    ftp = ctx['ftp']
+    res['stage'] = 'RNFR'
+    res['rnfr_code'] = reply_code(ftp.sendcmd('RNFR ' + op['from']))
+    res['stage'] = 'RNTO'
+    set_reply(res, ftp.sendcmd('RNTO ' + op['to']))
+    res['ok'] = True
+
+
+def op_login(ctx, op, res):
+    a = ctx['args']
+    set_reply(res, ctx['ftp'].login(op.get('user', a['user']),
+                                    op.get('password', a['password'])))
+    res['ok'] = True
+
+
+def op_pasv(ctx, op, res):
+    # passive (PASV) or active (PORT) data connections from now on
+    ctx['ftp'].set_pasv(op.get('on', True))
+    res['passive'] = bool(op.get('on', True))
+    res['ok'] = True
+
+
+def op_idle(ctx, op, res):
+    # stay idle for `seconds`, sending NOOP every `every` seconds to keep the
+    # control connection alive (what long-lived module applications do)
+    codes = []
+    start = ticks_ms()
+    every = int(op.get('every', 0.5) * 1000)
+    while elapsed_ms(start) < op.get('seconds', 1) * 1000:
+        sleep_ms(every)
+        reply = ctx['ftp'].sendcmd('NOOP')
+        codes.append(reply_code(reply))
+    set_reply(res, reply if codes else '')
+    res['codes'] = codes
+    res['ok'] = True
+
+
+def op_connect(ctx, op, res):
+    # one more control connection from the module (e.g. to meet a connection limit)
+    ftp, welcome = connect(ctx['args'])
+    ctx['extra'].append(ftp)
+    set_reply(res, welcome)
+    if op.get('login'):
+        set_reply(res, ftp.login(ctx['args']['user'], ctx['args']['password']))
+    res['ok'] = True
+
+
+def op_quit(ctx, op, res):
+    ftp = ctx['ftp']
+    ctx['ftp'] = None
+    set_reply(res, ftp.quit())
+    res['ok'] = True
+
+
+OPS = {'retr': op_retr, 'stor': op_stor, 'storlines': op_storlines,
+       'retrlines': op_retrlines, 'list': op_list, 'nlst': op_nlst, 'rename': op_rename,
+       'login': op_login, 'pasv': op_pasv, 'idle': op_idle, 'connect': op_connect,
+       'quit': op_quit, 'cmd': op_command}
+for _name in COMMANDS:
+    OPS[_name] = op_command
+
+
+def run_op(ctx, op):
+    name = op.get('op')
+    res = {'op': name, 'ok': False}
+    if 'label' in op:
+        res['label'] = op['label']
+    func = OPS.get(name)
+    start = ticks_ms()
+    if func is None:
+        res['error'] = 'unknown operation %r; known: %s' % (name, ' '.join(sorted(OPS)))
+        return res
+    if ctx['ftp'] is None:
+        res['error'] = 'not connected (after QUIT)'
+        return res
+    try:
+        func(ctx, op, res)
+    except Exception as exc:
+        failure(res, exc, ctx['ftp'])
+    res['ms'] = elapsed_ms(start)
+    return res
+
+
+def open_session(a, result):
+    # connect, log in (unless told not to) and go to the run's folder (if any);
+    # None after recording the failure
+    ftp = None
+    result['ftplib'] = a.get('ftplib', 'firmware')
+    try:
+        ftp, welcome = connect(a)
+        result['welcome'] = set_reply({}, welcome)
+        if a.get('login', True):
+            result['login'] = set_reply({}, ftp.login(a['user'], a['password']))
+            if a.get('cwd'):
+                result['cwd'] = set_reply({}, ftp.sendcmd('CWD ' + a['cwd']))
+        return ftp
+    except Exception as exc:
+        failure(result, exc)
+        close(ftp)
+        return None
+
+
+# -- steps -------------------------------------------------------------------
+
+
+def session(a):
+    # several operations on one control connection, one result each; stops at
+    # an operation that failed without a reply (the connection state is unknown)
+    ops = a.get('ops', [])
+    result = {'ok': False, 'step': 'session', 'ops': [], 'planned': len(ops)}
+    start = ticks_ms()
+    ftp = open_session(a, result)
+    if ftp is None:
+        result['ran'] = 0
+        result['ms'] = elapsed_ms(start)
+        return result
+    ctx = {'ftp': ftp, 'args': a, 'extra': []}
+    ok = True
+    for op in ops:
+        res = run_op(ctx, op)
+        result['ops'].append(res)
+        ok = ok and res['ok']
+        if not res['ok'] and res.get('code') is None:
+            break
+    for other in ctx['extra']:
+        close(other)
+    close(ctx['ftp'])
+    result['ran'] = len(result['ops'])
+    result['ok'] = ok and result['ran'] == len(ops)
+    result['ms'] = elapsed_ms(start)
+    return result
+
+
+def transfer(step, op_func, a, result):
+    # one transfer on its own connection; the result is flat, as the host expects
+    start = ticks_ms()
+    ftp = open_session(a, result)
+    if ftp is not None:
+        result['ok'] = False
+        op_func({'ftp': ftp, 'args': a, 'extra': []}, a, result)
+        close(ftp)
+    result['ms'] = elapsed_ms(start)
+    result['step'] = step
+    return result
+
+
+def upload(a):
+    result = {'ok': False, 'step': 'upload', 'remote': a['remote'], 'bytes': 0}
+    result['file_sha256'], result['file_bytes'] = file_sha256(a['local'])
+    result = transfer('upload', op_stor, a, result)
+    if 'sha256' not in result:
+        result['sha256'] = hexdigest(hashlib.sha256())
+    return result
+
+
+def download(a):
+    result = {'ok': False, 'step': 'download', 'remote': a['remote'], 'local': a['local'],
+              'bytes': 0}
+    result = transfer('download', op_retr, a, result)
+    if 'sha256' not in result:
+        result['sha256'] = hexdigest(hashlib.sha256())
+    result['local_exists'] = exists(a['local'])
     return result
 
 
@@ -266,7 +694,31 @@ def sha(a):
     return {'ok': digest is not None, 'step': 'sha', 'sha256': digest, 'bytes': size}
 
 
-STEPS = {'upload': upload, 'download': download, 'fill': fill, 'sha': sha}
+def net(a):
+    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
+    result = {'ok': False, 'step': 'net'}
+    try:
+        import checkNet
+        stage, state = checkNet.waitNetworkReady(a.get('timeout', 30))
+    except ImportError:
+        try:
+            import checknet
+            stage, state = checknet.wait_network_connected(a.get('timeout', 30))
+        except ImportError:
+            # not a QuecPython module (a PC): its network is the host's
+            result['ok'] = True
+            result['checknet'] = None
+            return result
+    result['checknet'] = [stage, state]
+    result['ok'] = stage == 3 and state == 1
+    if not result['ok']:
+        result['error'] = ('module not connected: checkNet stage %s state %s; check the '
+                           'SIM, the antenna and the APN' % (stage, state))
+    return result
+
+
+STEPS = {'upload': upload, 'download': download, 'session': session, 'fill': fill,
+         'sha': sha, 'net': net}
 
 
 def run(step, args):

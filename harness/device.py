@@ -189,12 +189,14 @@ class Device:
 
     def eval_json(self, expr: str, timeout: float = 10.0, setup: str = "") -> Any:
         """Evaluate an expression on the module and bring its value back as JSON."""
-        out = self.exec("%s\nimport ujson\nprint(%r + ujson.dumps(%s))"
+        # one write, so another thread's print cannot split the value line
+        out = self.exec("%s\nimport ujson, usys\nusys.stdout.write(%r + ujson.dumps(%s) + '\\n')"
                         % (setup, VALUE_PREFIX, expr), timeout)
         marked = [line.rstrip("\r") for line in out.split("\n") if line.startswith(VALUE_PREFIX)]
         if not marked:
             raise HarnessError("no value came back from %s for %r: %r" % (self.port, expr, out))
-        return json.loads(marked[-1][len(VALUE_PREFIX):])
+        # the JSON value, and nothing a noisy line may have glued after it
+        return json.JSONDecoder().raw_decode(marked[-1][len(VALUE_PREFIX):])[0]
 
     def soft_reset(self) -> None:
         self.repl.soft_reset()

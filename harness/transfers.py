@@ -1,14 +1,24 @@
-"""One FTP transfer scenario, run on the module and checked end to end.
+"""One FTP scenario, run on the module and checked end to end.
 
 Host side of the contract with device_scripts/hil_ftp.py: put the payload
 where the transfer starts (on the module, or on the server), run the device
 step, then read the checksums from all three places.
+
+    run = FtpRun(device, server, "test_x")
+    run.upload(data).assert_intact()                      # STOR, three sha256s
+    s = run.session([{"op": "cwd", "arg": "nowhere"}])    # any FTP commands, one round trip
+    assert s.op("cwd").code == 550
+
+Text transfers (TYPE A) are compared after converting CRLF to LF: the
+server may store either line ending, and retrlines hands lines over without
+one. See `TextChecksums`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,54 +26,226 @@ from pathlib import Path
 from typing import Any
 
 from .device import DEVICE_DIR, Device
+from .errors import DeviceDisconnected, HarnessError
 from .results import StepResult
 from .server_control import ServerControl
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
 RUN_DIR = DEVICE_DIR + "/run"  # the only folder on the module the scenarios write to
+TEXT_RULE = "text mode: compared after converting CRLF to LF"
 
 
 def digest_of(data: bytes) -> Digest:
     return Digest(hashlib.sha256(data).hexdigest(), len(data))
 
 
+def to_lf(text: bytes) -> bytes:
+    """The form text transfers are compared in."""
+    return text.replace(b"\r\n", b"\n")
+
+
+# -- what one step or operation reported --------------------------------------
+
+
+@dataclass
+class OpResult:
+    """One operation of a session step: its reply code and what it found."""
+
+    data: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("label") or self.data.get("op"))
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.data.get("ok"))
+
+    @property
+    def code(self) -> int | None:
+        return self.data.get("code")
+
+    @property
+    def reply(self) -> str:
+        return self.data.get("reply") or ""
+
+    # the same surface as StepResult, so a transfer made of one operation reports alike
+    @property
+    def step(self) -> str:
+        return self.name
+
+    @property
+    def size(self) -> int | None:
+        return self.data.get("bytes")
+
+    @property
+    def ms(self) -> int | None:
+        return self.data.get("ms")
+
+    @property
+    def errno(self) -> int | None:
+        return self.data.get("errno")
+
+    @property
+    def sha256(self) -> str | None:
+        return self.data.get("sha256")
+
+    def summary(self) -> str:
+        text = "%s %s %s" % (self.name, "ok" if self.ok else "FAILED", self.code)
+        if self.reply:
+            text += " %r" % self.reply
+        if self.get("error"):
+            text += " (%s)" % self.get("error")
+        return text
+
+
+@dataclass
+class Session:
+    """The result of one `session` step: one OpResult per operation that ran."""
+
+    result: StepResult
+    ops: list[OpResult]
+
+    def op(self, name: str) -> OpResult:
+        """The first operation with this label (or, without labels, this op name)."""
+        for op in self.ops:
+            if op.name == name:
+                return op
+        raise AssertionError("no operation %r ran in the session: %s" % (name, self.summary()))
+
+    @property
+    def code(self) -> int | None:
+        """The reply code of the connect or login, when the session never started."""
+        return self.result.code
+
+    def summary(self) -> str:
+        ran = "; ".join(op.summary() for op in self.ops) or "nothing ran"
+        head = self.result.summary()
+        return "%s [%d/%s ops] %s" % (head, len(self.ops), self.result.get("planned"), ran)
+
+
 @dataclass
 class Transfer:
     """The outcome of one transfer: the device's result line and the checksums."""
 
-    result: StepResult
+    result: StepResult | OpResult
     checksums: Checksums | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def assert_intact(self) -> None:
-        """Fail with one line that says what differs, if anything does."""
+    def problems(self) -> list[str]:
+        found = []
         if not self.result.ok:
-            raise AssertionError("%s failed on the module: %s"
-                                 % (self.result.step, self.result.summary()))
+            found.append("%s failed on the module: %s" % (self.result.step, self.result.summary()))
         if self.checksums is not None and not self.checksums.match:
-            raise AssertionError("; ".join(self.checksums.problems()))
+            found.extend(self.checksums.problems())
+        return found
+
+    def assert_intact(self) -> None:
+        """Fail with what differs and every place's sha256 and size, if anything does."""
+        problems = self.problems()
+        if problems:
+            raise AssertionError("\n".join(["; ".join(problems), *self.checksum_lines()]))
+
+    def checksum_lines(self) -> list[str]:
+        """host / module / server sha256 prefixes and sizes, one line each."""
+        checks = self.checksums
+        if checks is None:
+            return []
+        notes = {"module": self.extra.get("module_note", "")}
+        lines = []
+        if isinstance(checks, TextChecksums):
+            notes["server"] = "stored with %s line ends" % checks.server_form \
+                if checks.server_form else ""
+        for place, digest in (("host", checks.host), ("module", checks.device),
+                              ("server", checks.server)):
+            shown = digest.short() if digest else "no file"
+            note = notes.get(place, "")
+            lines.append("  %-6s %s%s" % (place, shown, "  [%s]" % note if note else ""))
+        return lines
 
     @property
     def throughput_kib_s(self) -> float | None:
-        ms, size = self.result.ms, self.result.size
+        ms, size = self.result.get("ms"), self.result.get("bytes")
         if not ms or size is None:
             return None
         return size / 1024 / (ms / 1000)
+
+
+# -- text mode ------------------------------------------------------------------
+
+
+@dataclass
+class TextChecksums(Checksums):
+    """Checksums of a text (TYPE A) transfer, each taken after CRLF -> LF.
+
+    The host and the module compute that form themselves. The server only
+    reports the sha256 of what it stored, which is in its own line-end form:
+    if that is the LF or the CRLF form of the host's text, the server holds the
+    text (server_form says which); otherwise its raw digest is shown as is.
+    """
+
+    compared: str = TEXT_RULE
+    server_form: str | None = None
+    explanation: str | None = None
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if found:
+            found.insert(0, self.compared)
+        if found and self.explanation:
+            found.append(self.explanation)
+        return found
+
+    def as_dict(self) -> dict[str, object]:
+        data = super().as_dict()
+        data.update(compared=self.compared, server_form=self.server_form,
+                    explanation=self.explanation)
+        return data
+
+
+def server_text_digest(text_lf: bytes, stored: Digest | None) -> tuple[Digest | None, str | None]:
+    """(digest to compare, which line ends the server used) for a stored text file."""
+    if stored is None:
+        return None, None
+    for form, data in (("LF", text_lf), ("CRLF", text_lf.replace(b"\n", b"\r\n"))):
+        if stored == digest_of(data):
+            return digest_of(text_lf), form
+    return stored, None
+
+
+def explain_text_damage(text_lf: bytes, device: Digest | None) -> str | None:
+    """Why a downloaded text differs, where a known cause matches exactly."""
+    if device is None:
+        return None
+    joined = text_lf.replace(b"\n", b"")
+    if joined != text_lf and device == digest_of(joined):
+        return ("retrlines callback fp.write drops newlines: %d lines, %d -> %d bytes"
+                % (text_lf.count(b"\n"), len(text_lf), len(joined)))
+    return None
+
+
+# -- the run ----------------------------------------------------------------------
 
 
 class FtpRun:
     """Runs transfer steps for one test and cleans up what it created."""
 
     def __init__(self, device: Device, server: ServerControl, test_id: str,
-                 ftplib_kind: str = "firmware", step_timeout: float = 120.0) -> None:
+                 ftplib_kind: str = "firmware", step_timeout: float = 120.0,
+                 reconnect_timeout: float = 30.0) -> None:
         self.device = device
         self.server = server
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
         self.ftplib_kind = ftplib_kind
         self.step_timeout = step_timeout
+        self.reconnect_timeout = reconnect_timeout
         self.device_files: list[str] = []
         self.server_files: list[str] = []
+        self.server_dirs: list[str] = []
         self.transfers: list[Transfer] = []
 
     # -- naming ----------------------------------------------------------
@@ -78,10 +260,48 @@ class FtpRun:
         self.server_files.append(remote)
         return remote
 
+    def server_dir(self, name: str) -> str:
+        """A folder name on the server for this test; removed with what it holds."""
+        remote = "%s-%s" % (self.tag, name)
+        self.server_dirs.append(remote)
+        return remote
+
+    def on_module(self, name: str, data: bytes) -> str:
+        """Push a file into the run's folder on the module; its path (removed after)."""
+        local = self.device_path(name)
+        self.device.makedirs(RUN_DIR)
+        self.device.push(data, local)
+        return local
+
+    def place(self, remote: str, data: bytes) -> str:
+        """Put a file on the server under an exact name (e.g. in a server_dir); removed after."""
+        self.server_files.append(remote)
+        self.server.put(remote, data)
+        return remote
+
+    def transcript_mark(self) -> int | None:
+        """A mark in the server's transcript; None where the server keeps none."""
+        mark = getattr(self.server, "transcript_mark", None)
+        return mark() if mark is not None else None
+
+    def transcript_since(self, mark: int | None) -> str | None:
+        """What the server saw and said since the mark (passwords masked), or None."""
+        text_of = getattr(self.server, "transcript_text", None)
+        return None if text_of is None or mark is None else text_of(since=mark)
+
+    @property
+    def home(self) -> str:
+        """The server folder a session starts in: the account's home, or the session
+        folder of a server we are only attached to."""
+        return getattr(self.server, "folder", "") or "/"
+
     def ftp_args(self, **more: Any) -> dict[str, Any]:
         args = {"host": self.server.host, "port": self.server.port, "user": self.server.user,
                 "password": self.server.password, "ftplib": self.ftplib_kind,
                 "secrets": [self.server.password]}
+        folder = getattr(self.server, "folder", "")
+        if folder:  # names are relative to it, for the module as for ServerControl
+            args["cwd"] = folder
         args.update(more)
         return args
 
@@ -90,12 +310,10 @@ class FtpRun:
 
     # -- scenarios -------------------------------------------------------
 
-    def upload(self, data: bytes, name: str = "up.bin") -> Transfer:
-        local = self.device_path(name)
-        self.device.makedirs(RUN_DIR)
-        self.device.push(data, local)
+    def upload(self, data: bytes, name: str = "up.bin", **args: Any) -> Transfer:
+        local = self.on_module(name, data)
         remote = self.server_name(name)
-        result = self.step("upload", **self.ftp_args(local=local, remote=remote))
+        result = self.step("upload", **self.ftp_args(local=local, remote=remote, **args))
         device = _digest(result.get("file_sha256"), result.get("file_bytes"))
         checks = Checksums(digest_of(data), device, self.server.digest(remote), "upload")
         return self._keep(Transfer(result, checks))
@@ -110,35 +328,213 @@ class FtpRun:
         local = self.device_path(name or Path(remote).name)
         self.device.makedirs(RUN_DIR)
         result = self.step("download", **self.ftp_args(local=local, remote=remote, **args))
-        checks = None
+        transfer = Transfer(result)
         if expected is not None:
-            device = _digest(result.get("file_sha256"), result.get("file_bytes"))
-            checks = Checksums(digest_of(expected), device, self.server.digest(remote),
-                               "download")
-        return self._keep(Transfer(result, checks))
+            device = self._downloaded_digest(result, transfer)
+            transfer.checksums = Checksums(digest_of(expected), device,
+                                           self.server.digest(remote), "download")
+        return self._keep(transfer)
+
+    def session(self, ops: list[dict[str, Any]], keep: bool = True, **args: Any) -> Session:
+        """Run FTP operations on one control connection in one device round trip.
+
+        `ops` are dicts such as {"op": "cwd", "arg": "dir"}, {"op": "retr",
+        "remote": r, "local": l}, {"op": "rename", "from": a, "to": b} (see
+        device_scripts/hil_ftp.py). `login=False` connects without logging in.
+        keep=False leaves it out of the report (the caller reports one of its ops).
+        """
+        secrets = [op["password"] for op in ops if op.get("password")]
+        ftp_args = self.ftp_args(ops=ops, **args)
+        ftp_args["secrets"] = ftp_args["secrets"] + secrets
+        if any("local" in op for op in ops):
+            self.device.makedirs(RUN_DIR)
+        result = self.step("session", **ftp_args)
+        session = Session(result, [OpResult(op) for op in result.get("ops", [])])
+        if keep or not session.ops:  # a session that never started is its own evidence
+            self._keep(Transfer(result))
+        return session
+
+    def upload_text(self, text: bytes, name: str = "up.txt") -> tuple[Session, Transfer]:
+        """storlines a text file; checked after CRLF -> LF."""
+        local = self.on_module(name, text)
+        remote = self.server_name(name)
+        session = self.session([{"op": "storlines", "local": local, "remote": remote}],
+                               keep=False)
+        op = session.op("storlines")
+        text_lf = to_lf(text)
+        server, form = server_text_digest(text_lf, self.server.digest(remote))
+        checks = TextChecksums(digest_of(text_lf), _digest(op.get("text_sha256"),
+                                                           op.get("text_bytes")),
+                               server, "upload", server_form=form)
+        return session, self._keep(Transfer(op, checks))
+
+    def download_text(self, text: bytes, name: str = "down.txt",
+                      callback: str = "lf") -> tuple[Session, Transfer]:
+        """retrlines a text file the host placed on the server; checked after CRLF -> LF.
+
+        callback "lf" writes each line back with "\\n"; "write" is the application
+        note's sample, retrlines(cmd, fp.write), which drops every line end.
+        """
+        remote = self.server_name(name)
+        self.server.put(remote, text)
+        return self.download_text_existing(remote, text, name, callback)
+
+    def download_text_existing(self, remote: str, text: bytes, name: str,
+                               callback: str = "lf") -> tuple[Session, Transfer]:
+        local = self.device_path(name)
+        session = self.session([{"op": "retrlines", "remote": remote, "local": local,
+                                 "callback": callback}], keep=False)
+        op = session.op("retrlines")
+        text_lf = to_lf(text)
+        device = _digest(op.get("text_sha256"), op.get("text_bytes"))
+        server, form = server_text_digest(text_lf, self.server.digest(remote))
+        checks = TextChecksums(digest_of(text_lf), device, server, "download",
+                               server_form=form,
+                               explanation=explain_text_damage(text_lf, device))
+        return session, self._keep(Transfer(op, checks))
+
+    def network(self, timeout: float = 30.0) -> StepResult:
+        """Is the module on the network (checkNet)? Kept for the report."""
+        result = self.step("net", timeout=timeout)
+        self._keep(Transfer(result))
+        return result
 
     @contextmanager
     def disk_filled(self, leave_free: int) -> Iterator[StepResult]:
-        """Fill /usr down to `leave_free` bytes with a filler file; always removed."""
+        """Fill /usr down to `leave_free` bytes with a filler file; always removed.
+
+        Removed on the way out whatever happened in the block (a failed assert,
+        a reboot of the module); if even that fails, cleanup() tries again.
+        """
         self.device.makedirs(RUN_DIR)
         filler = self.device_path("filler.bin")
         try:
             yield self.step("fill", path=filler, leave_free=leave_free)
         finally:
-            self.device.remove(filler)
+            self._remove_on_device(filler)  # a failure here is retried by cleanup()
+
+    def wait_server_idle(self, timeout: float = 5.0) -> None:
+        """Wait until the server holds no control connection (a limit test needs that)."""
+        deadline = time.monotonic() + timeout
+        text_of = getattr(self.server, "transcript_text", None)
+        if text_of is None:
+            return
+        while open_sessions(text_of()):
+            if time.monotonic() > deadline:
+                raise HarnessError("the FTP server still holds control connections %s after "
+                                   "%.0f s" % (sorted(open_sessions(text_of())), timeout))
+            time.sleep(0.02)  # polling the server's transcript, bounded by the deadline
+
+    def server_dir_exists(self, name: str) -> bool | None:
+        """Whether a folder exists on the server; None where only files can be checked."""
+        dir_exists = getattr(self.server, "dir_exists", None)
+        if dir_exists is not None:
+            return bool(dir_exists(name))
+        local = self._server_local_path(name)
+        return None if local is None else local.is_dir()
 
     def _keep(self, transfer: Transfer) -> Transfer:
         self.transfers.append(transfer)
         return transfer
 
+    def _downloaded_digest(self, result: StepResult, transfer: Transfer) -> Digest | None:
+        """What the module holds; for a failed download, what it received before
+        it removed the partial file (so the report still shows its sha256)."""
+        held = _digest(result.get("file_sha256"), result.get("file_bytes"))
+        if held is not None or result.ok or not result.get("sha256"):
+            return held
+        transfer.extra["module_note"] = "received; the module removed the partial file"
+        return Digest(result.get("sha256"), int(result.get("bytes") or 0))
+
     # -- clean-up --------------------------------------------------------
 
     def cleanup(self) -> None:
-        """Remove only what this run created, on the module and on the server."""
-        for path in self.device_files:
-            self.device.remove(path)
+        """Remove only what this run created, on the module and on the server.
+
+        Survives a module that rebooted or re-enumerated (reconnects once); what
+        cannot be removed is named in one error at the end.
+        """
+        left = [path for path in reversed(self.device_files)
+                if not self._remove_on_device(path)]
         for name in self.server_files:
-            self.server.remove(name)
+            try:
+                self.server.remove(name)
+            except Exception as exc:  # keep cleaning; reported at the end
+                left.append("server:%s (%s)" % (name, exc))
+        left += ["server:%s/" % d for d in reversed(self.server_dirs)
+                 if not self._remove_server_dir(d)]
+        if left:
+            raise HarnessError("clean-up could not remove %s; remove them by hand before the "
+                               "next run" % ", ".join(left))
+
+    def _remove_on_device(self, path: str) -> bool:
+        """Remove a file on the module; reconnect once if the port went away."""
+        for attempt in range(2):
+            try:
+                self.device.remove(path)
+                return True
+            except HarnessError:
+                if attempt == 0 and not self._reconnect_if_lost():
+                    return False
+        return False
+
+    def _reconnect_if_lost(self) -> bool:
+        if not self.device.lost:
+            return True  # a timeout or a reboot: the REPL is back, try again
+        try:
+            self.device.reconnect(self.reconnect_timeout)
+            return True
+        except DeviceDisconnected:
+            return False
+
+    def _server_local_path(self, name: str) -> Path | None:
+        path_of = getattr(self.server, "path", None)
+        if self.server.mode != "local" or path_of is None:
+            return None
+        return path_of(name)
+
+    def _remove_server_dir(self, name: str) -> bool:
+        """Remove a folder this run made on the server, with what is left in it."""
+        remove_dir = getattr(self.server, "remove_dir", None)
+        if remove_dir is not None:
+            try:
+                remove_dir(name)
+                return True
+            except Exception:  # reported by the caller, with the folder's name
+                return False
+        local = self._server_local_path(name)
+        if local is not None:
+            if local.is_dir():
+                # deepest first, so every folder is empty when its turn comes
+                for inner in sorted(local.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                    if inner.is_dir():
+                        inner.rmdir()
+                    else:
+                        inner.unlink()
+                local.rmdir()
+            return True
+        # a remote server: the module removes it (only an empty folder can go)
+        try:
+            done = self.session([{"op": "rmd", "arg": name}])
+        except HarnessError:
+            return False
+        return done.ops[0].ok if done.ops else False
+
+
+def open_sessions(transcript: str) -> set[int]:
+    """Control connections that connected and have not disconnected yet."""
+    opened = set(map(int, re.findall(r"#(\d+) -- connected from", transcript)))
+    closed = set(map(int, re.findall(r"#(\d+) -- disconnected", transcript)))
+    return opened - closed
+
+
+def sweep_run_dir(device: Device) -> list[str]:
+    """Remove files an interrupted earlier run left in the harness's own folder."""
+    device.makedirs(RUN_DIR)
+    stale = device.listdir(RUN_DIR)
+    for name in stale:
+        device.remove("%s/%s" % (RUN_DIR, name))
+    return stale
 
 
 def _digest(sha: str | None, size: int | None) -> Digest | None:

@@ -13,3 +13,15 @@ def test_upload_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
     transfer.assert_intact()
     assert transfer.result.code == 226, transfer.result.reply
     assert transfer.result.size == payload_size
+
+
+def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, payload_size: int,
+                                                   make_payload: Callable[[int], bytes]) -> None:
+    """The module asks the server for the hash of what it just stored (XSHA256)."""
+    transfer = ftp_run.upload(make_payload(payload_size), name="hashed.bin", verify_hash=True)
+    transfer.assert_intact()  # the host's own check, through ServerControl.digest
+    result = transfer.result
+    assert result.get("hash_code") == 213, "XSHA256: %s" % result.get("hash_reply")
+    assert transfer.checksums is not None and transfer.checksums.server is not None
+    assert result.get("server_sha256") == transfer.checksums.server.sha256
+    assert result.get("hash_match") is True, result.data

@@ -1,0 +1,191 @@
+"""The commands of the QuecPython FTP application note, each run ON the module.
+
+Every scenario is one `session` step: the module opens one control connection,
+runs the listed operations and reports each one's reply code. The host then
+checks the effect on the server (a file that appeared, moved or went away)
+through ServerControl; folders are checked on a local server only (the
+ServerControl surface has files, not folders).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+
+import pytest
+
+from harness.transfers import FtpRun, digest_of
+
+WRONG_PASSWORD = "not-the-password"
+
+
+def test_login_and_530_on_a_wrong_password(ftp_run: FtpRun) -> None:
+    mark = ftp_run.transcript_mark()
+    s = ftp_run.session([{"op": "login", "password": WRONG_PASSWORD, "label": "wrong"},
+                         {"op": "login", "label": "right"},
+                         {"op": "pwd"}], login=False)
+    assert s.result.get("welcome", {}).get("code") == 220, s.summary()
+    assert s.op("wrong").code == 530, s.summary()
+    assert s.op("right").code == 230, s.summary()
+    assert s.op("pwd").code == 257, s.summary()
+    transcript = ftp_run.transcript_since(mark)
+    if transcript is not None:  # the server saw both attempts, and logs neither password
+        assert "530 Authentication failed." in transcript and "230" in transcript
+        assert WRONG_PASSWORD not in transcript and ftp_run.server.password not in transcript
+
+
+def test_list_and_nlst(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    folder = ftp_run.server_dir("listing")
+    ftp_run.place(folder + "/a.bin", make_payload(1024))
+    ftp_run.place(folder + "/b.txt", b"hello\n")
+    s = ftp_run.session([{"op": "nlst", "arg": folder}, {"op": "list", "arg": folder}])
+    nlst, listing = s.op("nlst"), s.op("list")
+    assert nlst.code == 226 and listing.code == 226, s.summary()
+    names = sorted(name.rsplit("/", 1)[-1] for name in nlst.get("lines"))
+    assert names == ["a.bin", "b.txt"], nlst.get("lines")
+    lines = listing.get("lines")
+    assert listing.get("count") == 2, lines
+    row = next((line for line in lines if line.endswith(" a.bin")), None)
+    assert row is not None and " 1024 " in row, lines  # the size the server holds
+
+
+def test_cwd_and_pwd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    folder = ftp_run.server_dir("cwd")
+    data = make_payload(2048)
+    ftp_run.place(folder + "/inside.bin", data)
+    local = ftp_run.device_path("inside.bin")
+    s = ftp_run.session([
+        {"op": "pwd", "label": "pwd-home"},
+        {"op": "cwd", "arg": folder},
+        {"op": "pwd", "label": "pwd-in"},
+        {"op": "retr", "remote": "inside.bin", "local": local},  # relative to the new folder
+        {"op": "cwd", "arg": "..", "label": "cwd-up"},
+        {"op": "pwd", "label": "pwd-up"},
+    ])
+    assert s.op("cwd").code == 250 and s.op("cwd-up").code == 250, s.summary()
+    assert s.op("pwd-home").get("path") == ftp_run.home, s.summary()
+    assert s.op("pwd-in").get("path") == posixpath.join(ftp_run.home, folder), s.summary()
+    assert s.op("pwd-up").get("path") == ftp_run.home, s.summary()
+    retr = s.op("retr")
+    assert retr.ok and retr.get("file_sha256") == digest_of(data).sha256, retr.summary()
+
+
+def test_dele(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    remote = ftp_run.place(ftp_run.server_name("doomed.bin"), make_payload(512))
+    s = ftp_run.session([{"op": "dele", "arg": remote}])
+    assert s.op("dele").code == 250, s.summary()
+    assert ftp_run.server.digest(remote) is None, "DELE answered 250 but the file is still there"
+
+
+def test_mkd_and_rmd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    folder = ftp_run.server_dir("made")
+    data = make_payload(1024)
+    local = ftp_run.on_module("in-made.bin", data)
+    inner = folder + "/f.bin"
+    ftp_run.server_files.append(inner)
+    made = ftp_run.session([{"op": "mkd", "arg": folder},
+                            {"op": "stor", "local": local, "remote": inner},
+                            {"op": "rmd", "arg": folder, "label": "rmd-full"}])
+    assert made.op("mkd").code == 257, made.summary()
+    assert made.op("mkd").get("path") == posixpath.join(ftp_run.home, folder), made.summary()
+    assert made.op("rmd-full").code == 550, "RMD of a folder with a file in it: %s" % (
+        made.summary())
+    assert ftp_run.server.digest(inner) == digest_of(data), "nothing arrived in the new folder"
+    assert ftp_run.server_dir_exists(folder) in (True, None)
+    gone = ftp_run.session([{"op": "dele", "arg": inner}, {"op": "rmd", "arg": folder}])
+    assert gone.op("rmd").code == 250, gone.summary()
+    assert ftp_run.server.digest(inner) is None
+    assert ftp_run.server_dir_exists(folder) in (False, None), "RMD answered 250, folder stays"
+
+
+def test_rnfr_rnto(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    data = make_payload(1500)
+    old = ftp_run.place(ftp_run.server_name("old.bin"), data)
+    new = ftp_run.server_name("new.bin")
+    s = ftp_run.session([{"op": "rename", "from": old, "to": new}])
+    rename = s.op("rename")
+    assert rename.get("rnfr_code") == 350 and rename.code == 250, s.summary()
+    assert ftp_run.server.digest(old) is None, "the old name is still there"
+    assert ftp_run.server.digest(new) == digest_of(data), "the new name does not hold the file"
+
+
+def test_size_in_type_i_and_its_550_in_type_a(ftp_run: FtpRun, payload_size: int,
+                                              make_payload: Callable[[int], bytes]) -> None:
+    remote = ftp_run.place(ftp_run.server_name("sized.bin"), make_payload(payload_size))
+    s = ftp_run.session([{"op": "type", "arg": "I", "label": "type-i"},
+                         {"op": "size", "arg": remote, "label": "size-i"},
+                         {"op": "type", "arg": "A", "label": "type-a"},
+                         {"op": "size", "arg": remote, "label": "size-a"}])
+    assert s.op("type-i").code == 200 and s.op("type-a").code == 200, s.summary()
+    assert s.op("size-i").code == 213, s.summary()
+    assert s.op("size-i").get("size") == payload_size, s.summary()
+    # servers refuse SIZE in ASCII mode: a 550 here is not a missing file
+    assert s.op("size-a").code == 550, s.summary()
+
+
+def test_type_a_and_type_i_uploads(ftp_run: FtpRun, make_text: Callable[..., bytes]) -> None:
+    text = make_text(2000, b"\r\n")
+    local = ftp_run.on_module("crlf.txt", text)
+    binary, ascii_ = ftp_run.server_name("as-binary.txt"), ftp_run.server_name("as-text.txt")
+    s = ftp_run.session([{"op": "type", "arg": "I"},
+                         {"op": "stor", "local": local, "remote": binary},
+                         {"op": "type", "arg": "A"},
+                         {"op": "storlines", "local": local, "remote": ascii_}])
+    assert [op.code for op in s.ops] == [200, 226, 200, 226], s.summary()
+    # TYPE I: byte for byte. TYPE A: the server stores its own line ends
+    assert ftp_run.server.digest(binary) == digest_of(text)
+    lf = text.replace(b"\r\n", b"\n")
+    assert ftp_run.server.digest(ascii_) in (digest_of(lf), digest_of(text)), \
+        "the TYPE A upload is neither the LF nor the CRLF form of the text"
+
+
+def test_syst(ftp_run: FtpRun) -> None:
+    s = ftp_run.session([{"op": "syst"}])
+    assert s.op("syst").code == 215, s.summary()
+
+
+def test_noop_keeps_the_connection_alive(ftp_run: FtpRun,
+                                         make_payload: Callable[[int], bytes]) -> None:
+    data = make_payload(4096)
+    remote = ftp_run.place(ftp_run.server_name("after-idle.bin"), data)
+    local = ftp_run.device_path("after-idle.bin")
+    s = ftp_run.session([{"op": "idle", "seconds": 1.5, "every": 0.5},
+                         {"op": "retr", "remote": remote, "local": local}])
+    idle = s.op("idle")
+    assert len(idle.get("codes")) >= 2 and set(idle.get("codes")) == {200}, s.summary()
+    retr = s.op("retr")
+    assert retr.ok and retr.get("file_sha256") == digest_of(data).sha256, s.summary()
+
+
+def test_quit(ftp_run: FtpRun) -> None:
+    mark = ftp_run.transcript_mark()
+    s = ftp_run.session([{"op": "noop"}, {"op": "quit"}])
+    assert s.op("noop").code == 200 and s.op("quit").code == 221, s.summary()
+    ftp_run.wait_server_idle()  # the server closes just after its 221 has gone out
+    transcript = ftp_run.transcript_since(mark)
+    if transcript is not None:
+        assert "<- QUIT" in transcript and "-- disconnected" in transcript, transcript
+
+
+@pytest.mark.parametrize("mode", ["passive", pytest.param("active", marks=pytest.mark.active_ftp)])
+def test_pasv_and_port(ftp_run: FtpRun, mode: str, payload_size: int,
+                       make_payload: Callable[[int], bytes]) -> None:
+    data = make_payload(payload_size)
+    local = ftp_run.on_module("pasv-port.bin", data)
+    back = ftp_run.device_path("pasv-port-back.bin")
+    remote = ftp_run.server_name("pasv-port.bin")
+    mark = ftp_run.transcript_mark()
+    s = ftp_run.session([{"op": "pasv", "on": mode == "passive"},
+                         {"op": "stor", "local": local, "remote": remote},
+                         {"op": "retr", "remote": remote, "local": back}])
+    assert s.result.ok, s.summary()
+    assert ftp_run.server.digest(remote) == digest_of(data)
+    assert s.op("retr").get("file_sha256") == digest_of(data).sha256, s.summary()
+    transcript = ftp_run.transcript_since(mark)
+    if transcript is not None:  # the data connections went the way asked for
+        if mode == "passive":
+            assert "<- PASV" in transcript and "-> 227" in transcript, transcript
+            assert "<- PORT" not in transcript
+        else:
+            assert "<- PORT" in transcript and "-> 200 Active" in transcript, transcript
+            assert "<- PASV" not in transcript
