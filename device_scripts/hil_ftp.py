@@ -177,9 +177,15 @@ def remove_quietly(path):
 # -- the FTP connection ----------------------------------------------------
 
 
+_LOADED_FTPLIBS = {}
+
+
 def load_ftplib(kind):
     # 'firmware': whatever `import ftplib` finds on the module; 'bundled' or
-    # 'user': the copy the harness pushed, put first on the path
+    # 'user': the copy the harness pushed, put first on the path. Each kind is
+    # imported once per boot: compiling an ftplib costs the module's heap.
+    if kind in _LOADED_FTPLIBS:
+        return _LOADED_FTPLIBS[kind]
     for d in FTPLIB_DIRS.values():
         while d in sys.path:
             sys.path.remove(d)
@@ -188,6 +194,7 @@ def load_ftplib(kind):
     if 'ftplib' in sys.modules:
         del sys.modules['ftplib']
     import ftplib
+    _LOADED_FTPLIBS[kind] = ftplib
     return ftplib
 
 
