@@ -3,19 +3,24 @@
     python -m harness emulator            a virtual module on a pseudo-terminal
     python -m harness info --device COM5  what module is on the port
     python -m harness exec --device COM5 "print(1)"
+    python -m harness serve               our FTP server, for a bench VM or manual tests
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from .device import Device
 from .emulator import ModuleConfig, VirtualModule
 from .errors import HarnessError
+from .ftpserver import FtpServer
+from .server_spec import advertised_address, format_port_range, parse_port_range
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -61,6 +66,67 @@ def _exec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> int:
+    """Bytes from '1048576', '512K', '10M' or '2G'."""
+    units = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+    text = text.strip().upper()
+    try:
+        if text[-1:] in units:
+            return int(text[:-1]) * units[text[-1]]
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a size like 1048576, 512K or 10M"
+                                         % text) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        host, masquerade = advertised_address(args.bind, args.public_host, "--public-host")
+        passive = parse_port_range(args.passive_ports) if args.passive_ports else None
+    except ValueError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    # handlers first: a Ctrl-C right after the banner must still clean up
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    root = args.root or Path(tempfile.mkdtemp(prefix="qpy-hil-serve-"))
+    server = FtpServer(root, user=args.user, host=host, bind=args.bind, port=args.port,
+                       quota_bytes=args.quota, passive_ports=passive,
+                       masquerade_address=masquerade)
+    try:
+        server.start()
+        _show(server, args, passive, masquerade)
+        while not stop.wait(0.5) and server.loop_error is None:
+            pass
+        server.stop()
+    finally:
+        if not args.root:
+            shutil.rmtree(root, ignore_errors=True)
+    print("stopped.")
+    return 0
+
+
+def _show(server: FtpServer, args: argparse.Namespace, passive: range | None,
+          masquerade: str | None) -> None:
+    # the one place the harness shows a password: to the person who started the server
+    print("qpy-ftp-hil FTP server on %s" % server.url())
+    print("  host      %s" % server.host)
+    print("  port      %d" % server.port)
+    print("  user      %s" % server.user)
+    print("  password  %s   (new at every start)" % server.password)
+    print("  home      %s%s" % (server.root, "" if args.root else " (deleted when it stops)"))
+    print("  listening %s:%d" % (server.bind, server.port))
+    if passive:
+        print("  passive   %s" % format_port_range(passive))
+    if masquerade:
+        print("  PASV      answers with %s" % masquerade)
+    if args.quota is not None:
+        print("  quota     %d bytes" % args.quota)
+    print("Ctrl-C stops it.")
+    sys.stdout.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,6 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=30.0)
     run.add_argument("code")
     run.set_defaults(func=_exec)
+
+    serve = sub.add_parser("serve", help="run the harness FTP server until Ctrl-C")
+    serve.add_argument("--root", type=Path, default=None,
+                       help="the account's home folder (default: a temporary folder)")
+    serve.add_argument("--user", default="hil", help="the account name (default hil)")
+    serve.add_argument("--bind", default="127.0.0.1",
+                       help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=2121, help="control port (0: any free)")
+    serve.add_argument("--public-host", default=None,
+                       help="the address clients must use, named in PASV replies (NAT)")
+    serve.add_argument("--passive-ports", default=None,
+                       help="passive data port range, e.g. 60000-60100")
+    serve.add_argument("--quota", type=_size, default=None,
+                       help="cap on what the home may hold, e.g. 10M (552 beyond it)")
+    serve.set_defaults(func=_serve)
     return parser
 
 

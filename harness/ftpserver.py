@@ -489,6 +489,8 @@ class FtpServer:
     keep_partial keeps the part of an upload written before such an error.
     max_connections limits concurrent control connections (421 beyond it).
     auth_failed_delay is how long a wrong password waits for its 530.
+    host is the address clients are told (url(), the module's connect); bind, when
+    given, is the address to listen on instead (e.g. "0.0.0.0" behind NAT).
     """
 
     def __init__(
@@ -504,6 +506,7 @@ class FtpServer:
         keep_partial: bool = False,
         max_connections: int = 64,
         auth_failed_delay: float = 0.5,
+        bind: str | None = None,
     ) -> None:
         if not user or user == "anonymous":
             raise ValueError("user must be a named account; this server has no anonymous login")
@@ -514,6 +517,7 @@ class FtpServer:
         self.user = user
         self.password = password if password is not None else secrets.token_urlsafe(16)
         self.host = host
+        self.bind = host if bind is None else bind
         self.port = port
         self.passive_ports = passive_ports
         self.masquerade_address = masquerade_address
@@ -550,12 +554,12 @@ class FtpServer:
         self._ioloop = IOLoop()  # our own loop, never the process-wide IOLoop.instance()
         try:
             self._server = FTPServer(
-                (self.host, self.port), self._handler_class(), ioloop=self._ioloop
+                (self.bind, self.port), self._handler_class(), ioloop=self._ioloop
             )
         except OSError as err:
             _close_loop(self._ioloop)
             raise FtpServerError(
-                f"cannot listen on {self.host}:{self.port}: {err}; "
+                f"cannot listen on {self.bind}:{self.port}: {err}; "
                 "is the port in use or the address not on this host?"
             ) from err
         self._server.max_cons = 0  # _ControlHandler enforces its own limit
@@ -564,7 +568,7 @@ class FtpServer:
             target=self._run, name=f"ftp-server-{self.port}", daemon=True
         )
         self._thread.start()
-        self._record(0, "--", f"listening on {self.host}:{self.port}, home {self.root}")
+        self._record(0, "--", f"listening on {self.bind}:{self.port}, home {self.root}")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close every connection and the listener; safe to call more than once."""

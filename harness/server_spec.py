@@ -1,0 +1,126 @@
+"""What `--ftp-server`, `--ftp-bind`, `--ftp-public-host` and `--ftp-passive-ports` mean.
+
+    local                          our pyftpdlib server on this PC (the default)
+    ssh://user@host[:port]         our server started on a cloud host over SSH
+    ftp://user@host[:port]/folder  an existing FTP server, attached to (password from
+                                   QPY_HIL_FTP_PASSWORD or a prompt, never in the URL)
+
+Parsing only: nothing here opens a connection except masquerade_ip(), which may ask DNS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import socket
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+WILDCARDS = ("", "0.0.0.0", "::")
+KINDS = ("local", "ssh", "ftp")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """A parsed --ftp-server value."""
+
+    kind: str  # "local", "ssh" or "ftp"
+    user: str = ""
+    host: str = ""
+    port: int | None = None  # None: the scheme's default
+    folder: str = "/"  # ftp:// only: where the run's session folder is created
+
+    def target(self) -> str:
+        """user@host[:port], for messages (never a password: the spec has none)."""
+        port = "" if self.port is None else ":%d" % self.port
+        return "%s@%s%s" % (self.user, self.host, port)
+
+
+def parse_server_spec(text: str) -> ServerSpec:
+    """Parse --ftp-server; ValueError says what a valid value looks like."""
+    text = text.strip()
+    if text == "local":
+        return ServerSpec("local")
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme not in ("ssh", "ftp"):
+        raise ValueError(
+            "--ftp-server=%s: use 'local', 'ssh://user@host[:port]' or "
+            "'ftp://user@host[:port]/folder'" % text)
+    url = urlsplit(text)
+    if url.password is not None:
+        raise ValueError(
+            "--ftp-server: put no password in the URL (it would land in shell history and "
+            "reports); for ftp:// set QPY_HIL_FTP_PASSWORD or let the harness prompt, "
+            "for ssh:// use a key (--ftp-ssh-key)")
+    try:
+        port = url.port
+    except ValueError as exc:
+        raise ValueError("--ftp-server=%s: the port is not a number 1-65535" % text) from exc
+    if not url.hostname or not url.username:
+        raise ValueError("--ftp-server=%s: name both the user and the host, "
+                         "e.g. %s://ops@ftp.example.net" % (text, scheme))
+    if url.query or url.fragment:
+        raise ValueError("--ftp-server=%s: no ?query or #fragment is allowed" % text)
+    folder = "/"
+    if scheme == "ftp":
+        folder = posixpath.normpath("/" + unquote(url.path).strip("/"))
+        if folder.startswith("//"):
+            folder = "/" + folder.lstrip("/")
+    elif url.path not in ("", "/"):
+        raise ValueError("--ftp-server=%s: an ssh:// server takes no folder; it serves "
+                         "a fresh temporary folder on the host" % text)
+    return ServerSpec(scheme, unquote(url.username), url.hostname, port, folder)
+
+
+def parse_port_range(text: str) -> range:
+    """'60000-60100' (both ends included) or '60000'; ValueError for anything else."""
+    low, sep, high = text.strip().partition("-")
+    try:
+        first = int(low)
+        last = int(high) if sep else first
+    except ValueError:
+        raise ValueError("passive ports %r: write a range like 60000-60100" % text) from None
+    if not 1 <= first <= last <= 65535:
+        raise ValueError("passive ports %r: need 1 <= first <= last <= 65535" % text)
+    return range(first, last + 1)
+
+
+def format_port_range(ports: range) -> str:
+    return "%d-%d" % (ports.start, ports.stop - 1)
+
+
+def is_wildcard(address: str) -> bool:
+    return address in WILDCARDS
+
+
+def masquerade_ip(host: str) -> str:
+    """The IPv4 address to put in PASV replies for `host` (a name is resolved here).
+
+    PASV can only carry an IPv4 address, which is why a name is not enough.
+    """
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ValueError("cannot resolve %r to an IPv4 address for PASV replies: %s; "
+                         "give --ftp-public-host as an IPv4 address" % (host, exc)) from exc
+    return str(infos[0][4][0])
+
+
+def advertised_address(bind: str, public_host: str | None,
+                       option: str = "--ftp-public-host") -> tuple[str, str | None]:
+    """(the host the module is told, the PASV masquerade address or None).
+
+    With a public host, the module is told that host and PASV answers with its IPv4
+    address; without one, the module is told the bind address, which must then be
+    a real address, not a wildcard.
+    """
+    if public_host:
+        return public_host, masquerade_ip(public_host)
+    if is_wildcard(bind):
+        raise ValueError("the server listens on %r (every interface): say which address the "
+                         "module must use with %s" % (bind or "0.0.0.0", option))
+    return bind, None

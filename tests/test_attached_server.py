@@ -1,0 +1,306 @@
+"""--ftp-server=ftp://: attaching to an FTP server someone else runs.
+
+The "company server" is a real vsftpd (Debian's package) on 127.0.0.1, started by the
+test with its config in a temporary folder and a local user made for the test (and
+removed after). The harness reaches it only as an FTP client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.attached_server import (
+    PASSWORD_ENV,
+    AttachedServer,
+    AttachedServerError,
+    password_from,
+)
+from harness.ftpserver import FtpServer
+from harness.server_spec import parse_server_spec
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[1]
+NORMAL_SCENARIOS = ["scenarios/test_upload.py", "scenarios/test_download.py",
+                    "scenarios/test_550.py", "scenarios/test_disk_full.py"]
+# plain transfers, 550s and disk-full; not the ones that need our server's XSHA256 or home
+NORMAL_KEYWORDS = ("test_upload_binary or test_download_binary or test_retr_missing_file "
+                   "or test_missing_paths or disk_full")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_range(count: int) -> range:
+    """`count` consecutive ports that are free right now."""
+    for _ in range(50):
+        base = free_port()
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, min(base + count, 65536)):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", port))
+            if len(held) == count:
+                return range(base, base + count)
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise AssertionError("no %d consecutive free ports on 127.0.0.1" % count)
+
+
+def accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+# --- a real vsftpd on 127.0.0.1
+
+
+@dataclass
+class Vsftpd:
+    port: int
+    user: str
+    password: str
+    home: Path  # "/" for the FTP user (chroot)
+
+    def url(self, folder: str = "/upload") -> str:
+        return "ftp://%s@127.0.0.1:%d%s" % (self.user, self.port, folder)
+
+    def attach(self, password: str | None = None, base: str = "/upload") -> AttachedServer:
+        return AttachedServer("127.0.0.1", self.user, password or self.password, port=self.port,
+                              base=base, timeout=10.0)
+
+
+def _vsftpd_missing() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return "vsftpd runs on Linux only"
+    if shutil.which("vsftpd") is None and not os.access("/usr/sbin/vsftpd", os.X_OK):
+        return "vsftpd is not installed: apt-get install vsftpd"
+    if os.geteuid() != 0:
+        return "the vsftpd test makes a local user for the login: it must run as root"
+    for tool in ("useradd", "userdel", "chpasswd"):
+        if shutil.which(tool) is None and not os.access("/usr/sbin/" + tool, os.X_OK):
+            return "%s is missing (package passwd)" % tool
+    return None
+
+
+@pytest.fixture(scope="module")
+def vsftpd() -> Iterator[Vsftpd]:
+    missing = _vsftpd_missing()
+    if missing:
+        pytest.skip(missing)
+    # in /tmp itself: pytest's own tmp folders are 0700, which the FTP user cannot enter
+    base = Path(tempfile.mkdtemp(prefix="qpy-hil-vsftpd-"))
+    user = "qpyhil" + secrets.token_hex(4)
+    password = secrets.token_urlsafe(12)
+    proc = None
+    try:
+        base.chmod(0o755)
+        home, empty = base / "home", base / "empty"
+        home.mkdir(mode=0o755)  # root's, so vsftpd accepts it as a chroot
+        empty.mkdir(mode=0o755)
+        subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", user], check=True,
+                       timeout=30)
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (user, password), text=True,
+                       check=True, timeout=30)
+        (home / "upload").mkdir()
+        (home / "upload" / "keep-me.txt").write_text("the company's file\n")
+        (home / "other.txt").write_text("outside the folder\n")
+        shutil.chown(home / "upload", user)
+        port = free_port()
+        passive = free_port_range(32)  # xdist workers transfer at the same time
+        config = base / "vsftpd.conf"
+        config.write_text("\n".join([
+            "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1",
+            "listen_port=%d" % port, "background=NO", "anonymous_enable=NO",
+            "local_enable=YES", "write_enable=YES", "local_umask=022", "chroot_local_user=YES",
+            "pasv_enable=YES", "pasv_min_port=%d" % passive.start,
+            "pasv_max_port=%d" % (passive.stop - 1),
+            "seccomp_sandbox=NO", "isolate=NO", "isolate_network=NO",
+            "secure_chroot_dir=%s" % empty, "pam_service_name=vsftpd",
+            "xferlog_enable=YES", "log_ftp_protocol=YES",
+            "vsftpd_log_file=%s" % (base / "vsftpd.log"), ""]))
+        proc = subprocess.Popen([shutil.which("vsftpd") or "/usr/sbin/vsftpd", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while not accepts(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("vsftpd did not start: %s" % proc.stderr.read().decode(errors="replace")
+                            if proc.poll() is not None else "vsftpd did not start in 15 s")
+            time.sleep(0.05)  # polling the port, bounded by the deadline
+        yield Vsftpd(port, user, password, home)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        subprocess.run(["userdel", user], capture_output=True, timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def session_folders(vsftpd: Vsftpd) -> set[str]:
+    return {p.name for p in (vsftpd.home / "upload").glob("qpy-hil-*")}
+
+
+def test_session_folder_holds_everything_and_goes_at_the_end(vsftpd: Vsftpd) -> None:
+    server = vsftpd.attach()
+    server.start()
+    try:
+        assert server.hash_command is None  # vsftpd offers no hash: digests download
+        on_disk = vsftpd.home / server.folder.lstrip("/")
+        assert on_disk.is_dir() and on_disk.parent == vsftpd.home / "upload"
+        data = os.urandom(70_000)
+        server.put("a.bin", data)
+        server.put("sub/b.bin", b"b")
+        assert (on_disk / "a.bin").read_bytes() == data
+        assert server.digest("a.bin").sha256 == hashlib.sha256(data).hexdigest()
+        assert server.digest("a.bin").size == len(data)
+        assert server.digest(server.folder + "/a.bin") == server.digest("a.bin")
+        assert server.digest("missing.bin") is None
+        server.remove("a.bin")
+        server.remove("a.bin")  # already gone: not an error
+        assert not (on_disk / "a.bin").exists()
+        assert server.dir_exists("sub") and not server.dir_exists("nope")
+    finally:
+        server.stop()
+    assert not on_disk.exists(), "the session folder was left behind"
+    assert (vsftpd.home / "upload" / "keep-me.txt").read_text() == "the company's file\n"
+    assert (vsftpd.home / "other.txt").exists()
+
+
+def test_wrong_password_names_the_variable(vsftpd: Vsftpd) -> None:
+    server = vsftpd.attach(password="not-" + vsftpd.password)
+    with pytest.raises(AttachedServerError, match="refused the login.*%s" % PASSWORD_ENV):
+        server.start()
+
+
+def test_folder_that_cannot_be_written_is_named(vsftpd: Vsftpd) -> None:
+    server = vsftpd.attach(base="/")  # the chroot root is root's, not the user's
+    with pytest.raises(AttachedServerError, match="cannot create the session folder"):
+        server.start()
+    assert not list(vsftpd.home.glob("qpy-hil-*"))
+
+
+def test_server_hash_is_used_when_feat_offers_it(tmp_path: Path) -> None:
+    with FtpServer(tmp_path / "home", auth_failed_delay=0) as ours:
+        server = AttachedServer("127.0.0.1", ours.user, ours.password, port=ours.port,
+                                base="/", timeout=10.0)
+        server.start()
+        try:
+            assert server.hash_command == "XSHA256"
+            data = os.urandom(3000)
+            server.put("h.bin", data)
+            mark = ours.transcript_mark()
+            found = server.digest("h.bin")
+            assert found.sha256 == hashlib.sha256(data).hexdigest() and found.size == 3000
+            assert server.digest("gone.bin") is None
+            seen = ours.transcript_text(mark)
+            assert "XSHA256 %s/h.bin" % server.folder in seen
+            assert "RETR" not in seen, "verified by downloading although XSHA256 is there"
+        finally:
+            server.stop()
+        assert not any((tmp_path / "home").iterdir())
+
+
+def test_names_outside_the_session_folder_are_refused() -> None:
+    # nothing listens on port 9: every refusal happens before a connection is tried
+    server = AttachedServer("127.0.0.1", "u", "p", port=9, base="/upload", session="s1")
+    for name in ("../x.bin", "/upload/x.bin", "/etc/passwd", "sub/../../x", "/upload/s1"):
+        for call in (server.digest, server.remove, lambda n: server.put(n, b"x")):
+            with pytest.raises(ValueError, match="outside the session folder"):
+                call(name)
+    with pytest.raises(ValueError, match="line break"):
+        server.remove("x\r\nDELE /upload/keep-me.txt")
+
+
+def test_password_comes_from_the_environment_or_a_prompt() -> None:
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return "typed"
+
+    assert password_from({PASSWORD_ENV: "from-env"}, ask, "u@h/x") == "from-env"
+    assert asked == []
+    assert password_from({}, ask, "u@h/x") == "typed"
+    assert asked == ["FTP password for ftp://u@h/x: "]
+    with pytest.raises(AttachedServerError, match="set %s" % PASSWORD_ENV):
+        password_from({}, None, "u@h/x")
+
+
+def test_ftp_url_is_parsed_without_a_password() -> None:
+    spec = parse_server_spec("ftp://ops@ftp.example.net:2121/drop/zone/")
+    assert (spec.kind, spec.user, spec.host, spec.port, spec.folder) == (
+        "ftp", "ops", "ftp.example.net", 2121, "/drop/zone")
+    assert parse_server_spec("ftp://ops@h").folder == "/"
+    with pytest.raises(ValueError, match="no password in the URL"):
+        parse_server_spec("ftp://ops:secret@h/x")
+
+
+def run_pytest(args: list[str], env: dict[str, str], timeout: float = 300
+               ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           "-o", "addopts=", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_no_password_and_no_terminal_ends_the_run_at_once() -> None:
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    started = time.monotonic()
+    proc = run_pytest(["scenarios/test_550.py", "--ftp-server=ftp://ops@127.0.0.1:9/x"], env,
+                      timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out
+    assert PASSWORD_ENV in out and "Traceback" not in out
+    assert time.monotonic() - started < 45
+
+
+def test_normal_scenarios_pass_through_vsftpd(vsftpd: Vsftpd, tmp_path: Path) -> None:
+    before = session_folders(vsftpd)
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, PASSWORD_ENV: vsftpd.password}
+    proc = run_pytest([*NORMAL_SCENARIOS, "-k", NORMAL_KEYWORDS, "-rs", "--junitxml=%s" % junit,
+                       "--payload-sizes=0,1,1024,65536", "--ftp-server=%s" % vsftpd.url()], env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert int(suite.get("failures")) == int(suite.get("errors")) == 0, out
+    passed = [case for case in suite.iter("testcase")
+              if case.find("skipped") is None and case.find("failure") is None]
+    assert any("test_upload" in c.get("classname") for c in passed), out
+    assert any("test_download" in c.get("classname") for c in passed), out
+    assert any("test_550" in c.get("classname") for c in passed), out
+    skipped = {case.get("name"): case.find("skipped").get("message", "")
+               for case in suite.iter("testcase") if case.find("skipped") is not None}
+    server_side = {name: why for name, why in skipped.items() if "server" in name}
+    assert server_side, "no server-side disk-full test was skipped: %s" % sorted(skipped)
+    for why in server_side.values():
+        assert "only attached to" in why and "cannot set its quota" in why, why
+    assert session_folders(vsftpd) == before, "a session folder was left behind"
+    assert vsftpd.password not in junit.read_text()
