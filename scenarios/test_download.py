@@ -18,7 +18,8 @@ def test_download_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
     assert transfer.result.get("expected_bytes") == payload_size
 
 
-def test_download_checked_by_the_module_with_xsha256(ftp_run: FtpRun, payload_size: int,
+def test_download_checked_by_the_module_with_xsha256(ftp_run: FtpRun, xsha256_server: object,
+                                                   payload_size: int,
                                                      make_payload: Callable[[int], bytes]) -> None:
     transfer = ftp_run.download(make_payload(payload_size), name="hashed.bin", verify_hash=True)
     transfer.assert_intact()

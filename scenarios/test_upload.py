@@ -15,7 +15,8 @@ def test_upload_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
     assert transfer.result.size == payload_size
 
 
-def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, payload_size: int,
+def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, xsha256_server: object,
+                                                   payload_size: int,
                                                    make_payload: Callable[[int], bytes]) -> None:
     """The module asks the server for the hash of what it just stored (XSHA256)."""
     transfer = ftp_run.upload(make_payload(payload_size), name="hashed.bin", verify_hash=True)
