@@ -19,12 +19,10 @@ from .errors import ResultError
 RESULT_PREFIX = "HIL-RESULT "
 
 
-@dataclass
-class StepResult:
-    ok: bool
-    step: str
-    data: dict[str, Any] = field(default_factory=dict)
-    output: str = ""  # everything else the step printed
+class ResultFields:
+    """Named access to the fields every device result line may carry."""
+
+    data: dict[str, Any]
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -53,6 +51,14 @@ class StepResult:
     @property
     def ms(self) -> int | None:
         return self.data.get("ms")
+
+
+@dataclass
+class StepResult(ResultFields):
+    ok: bool
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    output: str = ""  # everything else the step printed
 
     def summary(self) -> str:
         parts = ["ok" if self.ok else "FAILED", self.step]

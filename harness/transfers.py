@@ -27,7 +27,7 @@ from typing import Any
 
 from .device import DEVICE_DIR, Device
 from .errors import DeviceDisconnected, HarnessError
-from .results import StepResult
+from .results import ResultFields, StepResult
 from .server_control import ServerControl
 from .verify import Checksums, Digest
 
@@ -49,13 +49,10 @@ def to_lf(text: bytes) -> bytes:
 
 
 @dataclass
-class OpResult:
+class OpResult(ResultFields):
     """One operation of a session step: its reply code and what it found."""
 
     data: dict[str, Any]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
 
     @property
     def name(self) -> str:
@@ -65,34 +62,10 @@ class OpResult:
     def ok(self) -> bool:
         return bool(self.data.get("ok"))
 
-    @property
-    def code(self) -> int | None:
-        return self.data.get("code")
-
-    @property
-    def reply(self) -> str:
-        return self.data.get("reply") or ""
-
     # the same surface as StepResult, so a transfer made of one operation reports alike
     @property
     def step(self) -> str:
         return self.name
-
-    @property
-    def size(self) -> int | None:
-        return self.data.get("bytes")
-
-    @property
-    def ms(self) -> int | None:
-        return self.data.get("ms")
-
-    @property
-    def errno(self) -> int | None:
-        return self.data.get("errno")
-
-    @property
-    def sha256(self) -> str | None:
-        return self.data.get("sha256")
 
     def summary(self) -> str:
         text = "%s %s %s" % (self.name, "ok" if self.ok else "FAILED", self.code)
