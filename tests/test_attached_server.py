@@ -11,7 +11,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from harness.attached_server import (
 )
 from harness.ftpserver import FtpServer
 from harness.server_spec import parse_server_spec
+from tests.netutil import accepts, free_port, free_port_range
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -40,39 +40,6 @@ NORMAL_SCENARIOS = ["scenarios/test_upload.py", "scenarios/test_download.py",
 # plain transfers, 550s and disk-full; not the ones that need our server's XSHA256 or home
 NORMAL_KEYWORDS = ("test_upload_binary or test_download_binary or test_retr_missing_file "
                    "or test_missing_paths or disk_full")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_port_range(count: int) -> range:
-    """`count` consecutive ports that are free right now."""
-    for _ in range(50):
-        base = free_port()
-        held: list[socket.socket] = []
-        try:
-            for port in range(base, min(base + count, 65536)):
-                held.append(socket.socket())
-                held[-1].bind(("127.0.0.1", port))
-            if len(held) == count:
-                return range(base, base + count)
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise AssertionError("no %d consecutive free ports on 127.0.0.1" % count)
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 # --- a real vsftpd on 127.0.0.1

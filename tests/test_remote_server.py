@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 
 from harness.agent_link import BOOTSTRAP, AgentError
 from harness.remote_server import RemoteServer, SshTarget, remote_command, ssh_command
+from tests.netutil import accepts, free_port, free_port_range
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,42 +39,7 @@ NORMAL_SCENARIOS = ["scenarios/test_upload.py", "scenarios/test_download.py",
 SSH_OPTIONS = ["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "LogLevel=ERROR"]
 
 
-# --- helpers: free ports, waiting for a port to close
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_port_range(count: int = 8) -> range:
-    """`count` consecutive ports that are free right now."""
-    for _ in range(50):
-        base = free_port()
-        if base + count > 65535:
-            continue
-        held = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                held.append(s)
-                s.bind(("127.0.0.1", port))
-            return range(base, base + count)
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise AssertionError("no %d consecutive free ports on 127.0.0.1" % count)
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
+# --- helpers: waiting for a port to close
 
 
 def wait_closed(port: int, timeout: float) -> float:
