@@ -1,0 +1,441 @@
+"""A pool of modules shared by parallel workers and by runs on the same PC.
+
+Knows nothing of pytest. Four small things:
+
+- which modules there are: ``--device`` values (comma-separated, repeated) and
+  devices files (INI, one section per module: port, model, labels);
+- who holds a module: a lock file per port in a well-known temp folder
+  (filelock), plus pyserial's exclusive lock on local POSIX ports so that other
+  tools honouring it (miniterm --exclusive, picocom) stay out as well;
+- whether a module may serve: it answers at the raw REPL, and its model,
+  labels and firmware match what the run asked for;
+- whether a test may run on it: the requirements a test states.
+
+A lock is released by the OS when its process dies, so a crashed run never
+leaves a module locked.
+"""
+
+from __future__ import annotations
+
+import configparser
+import errno
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import serial
+from filelock import FileLock, Timeout
+
+from .device import Device, ModuleInfo
+from .errors import HarnessError
+
+EMULATED = "emulated"
+LOCK_DIR_ENV = "QPY_HIL_LOCK_DIR"  # overrides the well-known lock folder
+DEVICES_FILE_KEYS = ("port", "model", "labels")
+REQUIREMENT_KEYS = ("model", "label", "firmware", "usr_free", "usr_total")
+CLAIM_POLL = 0.25  # seconds between looks at busy modules while waiting for one
+
+Opener = Callable[[str], Device]
+
+
+class PoolConfigError(HarnessError):
+    """--device, --devices-file, --device-label or a requirement is malformed."""
+
+
+class ModuleBusy(HarnessError):
+    """Another worker, run or program holds the module."""
+
+
+class ModuleRejected(HarnessError):
+    """The module answered badly, or is not what the run asked for."""
+
+
+# -- which modules --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """One module as the run knows it before talking to it."""
+
+    name: str
+    port: str
+    model: str = ""  # "" until the module tells
+    labels: tuple[str, ...] = ()
+
+    @property
+    def emulated(self) -> bool:
+        return self.port == EMULATED
+
+    def describe(self, model: str = "") -> str:
+        """bench-a (COM5, EC600U); COM5 (EC600U) when the name is the port."""
+        shown = model or self.model or "model unknown"
+        if self.name == self.port:
+            return "%s (%s)" % (self.port, shown)
+        return "%s (%s, %s)" % (self.name, self.port, shown)
+
+    def as_dict(self) -> dict[str, Any]:
+        # plain types only: this crosses to xdist workers
+        return {"name": self.name, "port": self.port, "model": self.model,
+                "labels": list(self.labels)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModuleSpec:
+        return cls(str(data["name"]), str(data["port"]), str(data.get("model", "")),
+                   tuple(data.get("labels", ())))
+
+
+def split_values(values: Iterable[str] | None) -> list[str]:
+    """Repeated options with comma-separated values, flattened; blanks dropped."""
+    return [part.strip() for value in values or () for part in value.split(",")
+            if part.strip()]
+
+
+def load_devices_file(path: Path) -> list[ModuleSpec]:
+    """Modules listed in an INI file: one [name] section each, with port, model, labels."""
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
+    try:
+        with path.open(encoding="utf-8") as f:
+            parser.read_file(f)
+    except OSError as exc:
+        raise PoolConfigError("cannot read devices file %s: %s" % (path, exc)) from None
+    except configparser.Error as exc:
+        raise PoolConfigError("devices file %s is not valid INI: %s"
+                              % (path, str(exc).splitlines()[0])) from None
+    specs = [_spec_from_section(path, name, parser[name]) for name in parser.sections()]
+    if not specs:
+        raise PoolConfigError("devices file %s lists no module; expected sections like\n"
+                              "[bench-a]\nport = COM5\nmodel = EC600U\nlabels = lab-a" % path)
+    return specs
+
+
+def _spec_from_section(path: Path, name: str, section: configparser.SectionProxy) -> ModuleSpec:
+    unknown = sorted(set(section) - set(DEVICES_FILE_KEYS))
+    if unknown:
+        raise PoolConfigError("devices file %s, [%s]: unknown key %s; the keys are %s"
+                              % (path, name, ", ".join(unknown), ", ".join(DEVICES_FILE_KEYS)))
+    port = section.get("port", "").strip()
+    if not port:
+        raise PoolConfigError("devices file %s, [%s]: no port (e.g. port = COM5)" % (path, name))
+    return ModuleSpec(name, port, section.get("model", "").strip(),
+                      tuple(split_values([section.get("labels", "")])))
+
+
+def pool_from_options(devices: Iterable[str] | None,
+                      devices_files: Iterable[str | Path] | None) -> list[ModuleSpec]:
+    """The modules a run may use; [the virtual module] when none is named."""
+    ports = split_values(devices)
+    specs = [ModuleSpec(port, port) for port in ports if port != EMULATED]
+    for path in devices_files or ():
+        specs += load_devices_file(Path(path))
+    if EMULATED in ports and specs:
+        raise PoolConfigError("--device=emulated cannot be mixed with real modules (%s)"
+                              % ", ".join(s.port for s in specs))
+    if not specs:
+        return [ModuleSpec(EMULATED, EMULATED, labels=(EMULATED,))]
+    _refuse_duplicates(specs)
+    return specs
+
+
+def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
+    seen: dict[str, ModuleSpec] = {}
+    for spec in specs:
+        key = lock_name(spec.port)
+        if key in seen:
+            raise PoolConfigError("%s and %s are the same port; list each module once"
+                                  % (seen[key].describe(), spec.describe()))
+        seen[key] = spec
+
+
+def auto_worker_count(specs: Sequence[ModuleSpec], cpus: int | None) -> int:
+    """xdist workers for -n auto: one per module; two (at most one per CPU) when emulated."""
+    if any(spec.emulated for spec in specs):
+        return max(1, min(2, cpus or 1))
+    return max(1, len(specs))
+
+
+# -- what the run asks for ------------------------------------------------
+
+
+def model_matches(model: str, wanted: str) -> bool:
+    """EC600U matches the module models EC600U and EC600UCNLB (variants add suffixes)."""
+    return bool(model) and model.upper().startswith(wanted.upper())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """--device-label groups (all must match; within a group, any) and --device-firmware."""
+
+    label_groups: tuple[tuple[str, ...], ...] = ()
+    firmware: re.Pattern[str] | None = None
+
+    @classmethod
+    def from_options(cls, labels: Iterable[str] | None, firmware: str | None) -> Selection:
+        groups = tuple(tuple(split_values([value])) for value in labels or ())
+        try:
+            pattern = re.compile(firmware) if firmware else None
+        except re.error as exc:
+            raise PoolConfigError("--device-firmware=%s is not a regular expression: %s"
+                                  % (firmware, exc)) from None
+        return cls(tuple(g for g in groups if g), pattern)
+
+    def reject_reason(self, spec: ModuleSpec, model: str | None,
+                      firmware: str | None) -> str | None:
+        """Why this module may not serve, or None. None for model/firmware: not known yet."""
+        if spec.model and model and not (model_matches(model, spec.model)
+                                          or model_matches(spec.model, model)):
+            return "the devices file says %s but the module reports %s; check the cabling" \
+                % (spec.model, model)
+        for group in self.label_groups:
+            if not any(_has_label(spec, model, label) for label in group):
+                if model is None and not spec.model:
+                    continue  # the module's model may still match; asked again once known
+                return "not selected: --device-label=%s matches neither its model (%s) " \
+                    "nor its labels (%s)" % (",".join(group), model or spec.model,
+                                             ", ".join(spec.labels) or "none")
+        if self.firmware is not None and firmware is not None \
+                and not self.firmware.search(firmware):
+            return "firmware %s does not match --device-firmware=%s" \
+                % (firmware or "(none reported)", self.firmware.pattern)
+        return None
+
+
+def _has_label(spec: ModuleSpec, model: str | None, label: str) -> bool:
+    names = {spec.name.lower(), *(lab.lower() for lab in spec.labels)}
+    return label.lower() in names or any(model_matches(m, label)
+                                         for m in (model or "", spec.model) if m)
+
+
+def unmet_requirements(needs: dict[str, Any], spec: ModuleSpec, info: ModuleInfo) -> list[str]:
+    """What a test's requires(...) asks that this module lacks; [] if it has it all."""
+    unknown = sorted(set(needs) - set(REQUIREMENT_KEYS))
+    if unknown:
+        raise PoolConfigError("unknown requirement %s; known: %s"
+                              % (", ".join(unknown), ", ".join(REQUIREMENT_KEYS)))
+    unmet = []
+    models = _as_tuple(needs.get("model"))
+    if models and not any(model_matches(info.model, m) for m in models):
+        unmet.append("model %s (this is %s)" % (" or ".join(models), info.model))
+    for label in _as_tuple(needs.get("label")):
+        if not _has_label(spec, info.model, label):
+            unmet.append("label %s (it has %s)" % (label, ", ".join(spec.labels) or "none"))
+    if needs.get("firmware") and not re.search(needs["firmware"], info.firmware):
+        unmet.append("firmware matching %s (it runs %s)" % (needs["firmware"], info.firmware))
+    for key in ("usr_free", "usr_total"):
+        if needs.get(key) and getattr(info, key) < int(needs[key]):
+            unmet.append("%s >= %d bytes (it has %d)" % (key, needs[key], getattr(info, key)))
+    return unmet
+
+
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+# -- who holds a module ---------------------------------------------------
+
+
+def default_lock_dir() -> Path:
+    return Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir(), "qpy-ftp-hil-locks"))
+
+
+def lock_name(port: str) -> str:
+    """One file name per physical port: by-id symlinks, COM5/com5 and URL options fold."""
+    if "://" in port:
+        port = port.split("?", 1)[0]  # rfc2217://h:p?ign_set_control is still h:p
+    elif os.path.exists(port):
+        port = os.path.realpath(port)
+    port = re.sub(r"^\\\\\.\\", "", port)  # \\.\COM10 is COM10
+    return re.sub(r"[^a-z0-9.-]+", "_", port.lower()).strip("_") + ".lock"
+
+
+class ModuleLock:
+    """Holds one module against other workers, runs and tools; never blocks."""
+
+    def __init__(self, port: str, lock_dir: Path | None = None) -> None:
+        self.port = port
+        self.path = (lock_dir or default_lock_dir()) / lock_name(port)
+        # not thread-local: a lock taken in one thread may be released in another
+        self._file_lock = FileLock(str(self.path), thread_local=False)
+        self._guard: serial.SerialBase | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._file_lock.is_locked
+
+    def acquire(self) -> None:
+        """Take the module now, or raise ModuleBusy saying who has it."""
+        _make_shared_dir(self.path.parent)
+        try:
+            self._file_lock.acquire(timeout=0)
+        except Timeout:
+            raise ModuleBusy("%s is in use by another pytest worker or run on this PC "
+                             "(lock file %s)" % (self.port, self.path)) from None
+        try:
+            self._guard = _exclusive_guard(self.port)
+        except ModuleBusy:
+            self._file_lock.release()
+            raise
+
+    def release(self) -> None:
+        if self._guard is not None:
+            self._guard.close()
+            self._guard = None
+        if self._file_lock.is_locked:
+            self._file_lock.release()
+
+
+def _make_shared_dir(folder: Path) -> None:
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.chmod(0o1777)  # like /tmp: every user of the bench PC can lock a port
+    except OSError:
+        pass
+
+
+def _exclusive_guard(port: str) -> serial.SerialBase | None:
+    """pyserial's exclusive flock on a local POSIX port; None where it does not apply.
+
+    Windows opens COM ports exclusively anyway, and a URL is not a local file.
+    The guard never reads: the Device opens the port again for the traffic.
+    """
+    if os.name != "posix" or "://" in port:
+        return None
+    try:
+        return serial.Serial(port, baudrate=115200, exclusive=True)
+    except serial.SerialException as exc:
+        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise ModuleBusy("%s is held exclusively by another program (a terminal, "
+                             "QPYcom, another harness); close it" % port) from None
+        return None  # cannot open at all: Device.open explains that in its own words
+
+
+# -- whether a module may serve -------------------------------------------
+
+
+@dataclass
+class Health:
+    """The outcome of looking at one module: info if it may serve, else the problem."""
+
+    spec: ModuleSpec
+    info: ModuleInfo | None = None
+    problem: str = ""
+    busy: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    def event(self) -> str:
+        """The pool_event line: which module left the pool, and why."""
+        return "%s left the pool: %s" % (self.spec.describe(), self.problem)
+
+
+@dataclass
+class Claim:
+    """A module held by this process: locked, open in raw REPL, identified."""
+
+    spec: ModuleSpec
+    device: Device
+    info: ModuleInfo
+    lock: ModuleLock
+    reported: set[str] = field(default_factory=set)  # properties already in a report
+
+    def release(self) -> None:
+        try:
+            self.device.close()
+        finally:
+            self.lock.release()
+
+    def refresh_free(self) -> ModuleInfo:
+        """info with the free space of /usr as it is now."""
+        free, _total = self.device.statvfs()
+        return replace(self.info, usr_free=free)
+
+
+def _open_checked(spec: ModuleSpec, opener: Opener,
+                  selection: Selection) -> tuple[Device, ModuleInfo]:
+    """Open and identify a module; ModuleRejected if it cannot serve this run."""
+    try:
+        device = opener(spec.port)
+    except Exception as exc:  # any failure to open is a health problem, not a crash
+        raise ModuleRejected(_why(exc)) from None
+    try:
+        info = device.info()
+        reason = selection.reject_reason(spec, info.model, info.firmware)
+    except Exception as exc:
+        device.close()
+        raise ModuleRejected("no module info: %s" % _why(exc)) from None
+    if reason:
+        device.close()
+        raise ModuleRejected(reason)
+    return device, info
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, HarnessError) else "%s: %s" % (type(exc).__name__, exc)
+
+
+def check_module(spec: ModuleSpec, opener: Opener, selection: Selection,
+                 lock_dir: Path | None = None) -> Health:
+    """Lock, open, identify, match, release: may this module serve the run?"""
+    lock = ModuleLock(spec.port, lock_dir)
+    try:
+        lock.acquire()
+    except ModuleBusy as exc:
+        return Health(spec, problem=str(exc), busy=True)
+    try:
+        device, info = _open_checked(spec, opener, selection)
+        device.close()
+        return Health(spec, info)
+    except ModuleRejected as exc:
+        return Health(spec, problem=str(exc))
+    finally:
+        lock.release()
+
+
+def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection,
+                 start: int = 0, wait: float = 0.0,
+                 lock_dir: Path | None = None) -> tuple[Claim | None, list[Health]]:
+    """Take the first module that is free and fit, trying from specs[start] on.
+
+    Busy modules are looked at again until `wait` seconds have passed; a module
+    that failed is not. Returns the claim (or None) and what went wrong on the way.
+    """
+    order = _rotated(specs, start)
+    deadline = time.monotonic() + wait
+    failed: list[Health] = []
+    while True:
+        busy: list[Health] = []
+        for spec in order:
+            lock = ModuleLock(spec.port, lock_dir)
+            try:
+                lock.acquire()
+            except ModuleBusy as exc:
+                busy.append(Health(spec, problem=str(exc), busy=True))
+                continue
+            try:
+                device, info = _open_checked(spec, opener, selection)
+            except ModuleRejected as exc:
+                lock.release()
+                failed.append(Health(spec, problem=str(exc)))
+                continue
+            return Claim(spec, device, info, lock), failed
+        order = [h.spec for h in busy]
+        if not order or time.monotonic() >= deadline:
+            return None, failed + busy
+        time.sleep(CLAIM_POLL)  # another run holds them: look again, until the deadline
+
+
+def _rotated(specs: Sequence[ModuleSpec], start: int) -> list[ModuleSpec]:
+    if not specs:
+        return []
+    at = start % len(specs)
+    return [*specs[at:], *specs[:at]]

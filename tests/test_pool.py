@@ -1,0 +1,337 @@
+"""The module pool (harness/pool.py): options, devices files, locks, health, claims."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.device import Device, ModuleInfo
+from harness.pool import (
+    ModuleBusy,
+    ModuleLock,
+    ModuleSpec,
+    PoolConfigError,
+    Selection,
+    auto_worker_count,
+    check_module,
+    claim_module,
+    load_devices_file,
+    lock_name,
+    pool_from_options,
+    split_values,
+    unmet_requirements,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fast_open(port: str) -> Device:
+    return Device.open(port, prompt_timeout=1.0)
+
+
+def info(model: str = "EC600U", firmware: str = "EC600UCNLBR03A01M08_OCPU_QPY",
+         free: int = 100_000, total: int = 200_000) -> ModuleInfo:
+    return ModuleInfo(port="COM5", model=model, firmware=firmware, imei="866123045678901",
+                      micropython="1.13.0", usr_free=free, usr_total=total)
+
+
+# -- options and devices files ---------------------------------------------
+
+
+def test_device_values_are_comma_separated_or_repeated() -> None:
+    assert split_values(["COM5,COM6", " /dev/ttyUSB0 ", "", ","]) == \
+        ["COM5", "COM6", "/dev/ttyUSB0"]
+    specs = pool_from_options(["COM5,COM6", "rfc2217://10.0.0.7:4001"], None)
+    assert [(s.name, s.port) for s in specs] == [
+        ("COM5", "COM5"), ("COM6", "COM6"), ("rfc2217://10.0.0.7:4001", "rfc2217://10.0.0.7:4001")]
+    assert not any(s.emulated for s in specs)
+
+
+def test_no_device_means_the_virtual_module() -> None:
+    for values in (None, [], ["emulated"]):
+        (spec,) = pool_from_options(values, None)
+        assert spec.emulated
+
+
+def test_virtual_and_real_modules_do_not_mix() -> None:
+    with pytest.raises(PoolConfigError, match="cannot be mixed.*COM5"):
+        pool_from_options(["emulated,COM5"], None)
+
+
+def test_one_port_listed_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PoolConfigError, match="same port"):
+        pool_from_options(["COM5", "com5"], None)
+    target = tmp_path / "ttyUSB6"
+    target.touch()
+    (tmp_path / "by-id").symlink_to(target)
+    with pytest.raises(PoolConfigError, match="same port"):
+        pool_from_options([str(target), str(tmp_path / "by-id")], None)
+
+
+DEVICES_INI = """\
+# two benches
+[lab-a-ec600u]
+port = COM5            ; the REPL port
+model = EC600U
+labels = lab-a, usb-hub-1
+
+[lab-b-eg912u]
+port = rfc2217://10.1.2.3:4001?ign_set_control
+labels = lab-b
+"""
+
+
+def test_devices_file(tmp_path: Path) -> None:
+    path = tmp_path / "benches.ini"
+    path.write_text(DEVICES_INI)
+    a, b = pool_from_options(["COM9"], [path])[1:]
+    assert a == ModuleSpec("lab-a-ec600u", "COM5", "EC600U", ("lab-a", "usb-hub-1"))
+    assert b == ModuleSpec("lab-b-eg912u", "rfc2217://10.1.2.3:4001?ign_set_control", "",
+                           ("lab-b",))
+    assert a.describe() == "lab-a-ec600u (COM5, EC600U)"
+    assert ModuleSpec.from_dict(b.as_dict()) == b
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[a]\nmodel = EC600U\n", r"\[a\]: no port"),
+    ("[a]\nprot = COM5\n", r"\[a\]: unknown key prot"),
+    ("# nothing yet\n", "lists no module"),
+    ("port = COM5\n", "not valid INI"),
+])
+def test_devices_file_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "benches.ini"
+    path.write_text(text)
+    with pytest.raises(PoolConfigError, match=message):
+        load_devices_file(path)
+
+
+def test_missing_devices_file(tmp_path: Path) -> None:
+    with pytest.raises(PoolConfigError, match="cannot read devices file .*nope.ini"):
+        load_devices_file(tmp_path / "nope.ini")
+
+
+# -- selection and requirements --------------------------------------------
+
+
+def test_labels_comma_means_any_repeat_means_all() -> None:
+    lab_a = ModuleSpec("bench-a", "COM5", "EC600U", ("lab-a",))
+    lab_b = ModuleSpec("bench-b", "COM6", "EG912U", ("lab-b",))
+    either = Selection.from_options(["lab-a,lab-b"], None)
+    both = Selection.from_options(["lab-a", "EG912U"], None)
+    assert either.reject_reason(lab_a, None, None) is None
+    assert either.reject_reason(lab_b, None, None) is None
+    assert "not selected" in both.reject_reason(lab_a, None, None)
+    assert "not selected" in both.reject_reason(lab_b, None, None)
+    by_name = Selection.from_options(["bench-b"], None)
+    assert by_name.reject_reason(lab_b, None, None) is None
+
+
+def test_a_model_label_waits_for_a_module_of_unknown_model() -> None:
+    bare = ModuleSpec("COM5", "COM5")
+    wanted = Selection.from_options(["EC600U"], None)
+    assert wanted.reject_reason(bare, None, None) is None  # cannot tell before asking it
+    assert wanted.reject_reason(bare, "EC600UCNLB", "fw") is None  # variants share a prefix
+    assert "not selected" in wanted.reject_reason(bare, "EG912U", "fw")
+
+
+def test_firmware_filter_and_the_devices_file_model_are_checked() -> None:
+    spec = ModuleSpec("bench-a", "COM5", "EC600U")
+    selection = Selection.from_options(None, r"^EC600U.*A01M08")
+    assert selection.reject_reason(spec, "EC600U", "EC600UCNLBR03A01M08_OCPU_QPY") is None
+    assert "does not match --device-firmware" in selection.reject_reason(
+        spec, "EC600U", "EC600UCNLBR03A02M08_OCPU_QPY")
+    assert "devices file says EC600U but the module reports EG912U" in \
+        selection.reject_reason(spec, "EG912U", "x")
+    with pytest.raises(PoolConfigError, match="not a regular expression"):
+        Selection.from_options(None, "(")
+
+
+def test_requirements_name_what_is_missing() -> None:
+    spec = ModuleSpec("bench-a", "COM5", "EC600U", ("lab-a",))
+    assert unmet_requirements({"model": "EC600U", "usr_free": 4096, "label": "lab-a"},
+                              spec, info()) == []
+    assert unmet_requirements({"model": ["BG95", "EG912U"]}, spec, info()) == \
+        ["model BG95 or EG912U (this is EC600U)"]
+    assert unmet_requirements({"usr_free": 1024 * 1024, "usr_total": 1}, spec, info()) == \
+        ["usr_free >= 1048576 bytes (it has 100000)"]
+    assert unmet_requirements({"firmware": "A02M08", "label": "lab-b"}, spec, info()) == [
+        "label lab-b (it has lab-a)",
+        "firmware matching A02M08 (it runs EC600UCNLBR03A01M08_OCPU_QPY)"]
+    with pytest.raises(PoolConfigError, match="unknown requirement usr_fre"):
+        unmet_requirements({"usr_fre": 1}, spec, info())
+
+
+def test_auto_worker_count() -> None:
+    emulated = pool_from_options(None, None)
+    assert auto_worker_count(emulated, 8) == 2
+    assert auto_worker_count(emulated, 1) == 1
+    assert auto_worker_count(emulated, None) == 1
+    assert auto_worker_count(pool_from_options(["COM5,COM6,COM7"], None), 2) == 3
+
+
+# -- locks -------------------------------------------------------------------
+
+
+def test_lock_names_fold_what_is_one_port() -> None:
+    assert lock_name("COM5") == lock_name("com5") == lock_name("\\\\.\\COM5")
+    assert lock_name("rfc2217://lab-b:4001?ign_set_control") == lock_name("rfc2217://lab-b:4001")
+    assert lock_name("rfc2217://lab-b:4001") != lock_name("rfc2217://lab-b:4002")
+    assert lock_name("/dev/ttyUSB6") != lock_name("/dev/ttyUSB7")
+
+
+def test_a_lock_has_one_holder_at_a_time(tmp_path: Path) -> None:
+    first, second = ModuleLock("COM5", tmp_path), ModuleLock("COM5", tmp_path)
+    first.acquire()
+    with pytest.raises(ModuleBusy, match="COM5 is in use by another pytest worker or run"):
+        second.acquire()
+    assert not second.held
+    first.release()
+    second.acquire()
+    assert second.held
+    second.release()
+
+
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from harness.pool import ModuleLock
+lock = ModuleLock(sys.argv[1], Path(sys.argv[2]))  # kept: a collected lock lets go
+lock.acquire()
+print("held", flush=True)
+sys.stdin.read()  # hold it until killed
+"""
+
+
+def test_a_lock_held_by_another_process_and_freed_when_it_dies(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, "COM5", str(tmp_path)],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert _read_line(holder, timeout=20) == "held"
+        with pytest.raises(ModuleBusy):
+            ModuleLock("COM5", tmp_path).acquire()
+    finally:
+        holder.kill()  # a crash: no release, the OS drops the lock
+        holder.wait(timeout=10)
+        holder.stdin.close()
+        holder.stdout.close()
+    lock = ModuleLock("COM5", tmp_path)
+    lock.acquire()
+    lock.release()
+
+
+def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return line[0].strip() if line else "(nothing within %.0f s)" % timeout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pyserial's exclusive lock is POSIX only")
+def test_local_port_is_held_exclusively_against_other_tools(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    ours = ModuleLock(port, tmp_path / "ours")
+    # another harness with its own lock folder: only the port's flock stops it
+    theirs = ModuleLock(port, tmp_path / "theirs")
+    try:
+        ours.acquire()
+        with pytest.raises(ModuleBusy, match="held exclusively by another program"):
+            theirs.acquire()
+        assert not theirs.held  # its lock file was given back too
+        ours.release()
+        theirs.acquire()
+        theirs.release()
+    finally:
+        ours.release()
+        os.close(master)
+        os.close(slave)
+
+
+# -- health and claims, against virtual modules ----------------------------
+
+
+def test_health_check(start_module, tmp_path: Path) -> None:
+    good = start_module(model="EG912U", firmware="EG912UGLAAR01A03M08")
+    refusing = start_module(repl_refuse=True)
+    anything = Selection()
+    health = check_module(ModuleSpec("b", good.port), fast_open, anything, tmp_path)
+    assert health.ok and health.info.model == "EG912U"
+    bad = check_module(ModuleSpec("bad", refusing.port), fast_open, anything, tmp_path)
+    assert not bad.ok and "REPL refuse" in bad.problem
+    assert bad.event().startswith("bad (%s, model unknown) left the pool: " % refusing.port)
+    old_fw = check_module(ModuleSpec("b", good.port), fast_open,
+                          Selection.from_options(None, "A04M08$"), tmp_path)
+    assert "firmware EG912UGLAAR01A03M08 does not match --device-firmware=A04M08$" \
+        in old_fw.problem
+    lock = ModuleLock(good.port, tmp_path)
+    lock.acquire()
+    try:
+        busy = check_module(ModuleSpec("b", good.port), fast_open, anything, tmp_path)
+    finally:
+        lock.release()
+    assert busy.busy and "in use" in busy.problem
+
+
+def test_claim_skips_busy_and_unfit_modules(start_module, tmp_path: Path) -> None:
+    refusing, taken, free = (start_module(repl_refuse=True), start_module(), start_module())
+    specs = [ModuleSpec("refusing", refusing.port), ModuleSpec("taken", taken.port),
+             ModuleSpec("free", free.port)]
+    other = ModuleLock(taken.port, tmp_path)
+    other.acquire()
+    try:
+        claim, problems = claim_module(specs, fast_open, Selection(), lock_dir=tmp_path)
+        assert claim is not None and claim.spec.name == "free"
+        assert claim.device.eval_json("1 + 1") == 2
+        assert [h.spec.name for h in problems] == ["refusing"]
+        again, problems = claim_module(specs, fast_open, Selection(), lock_dir=tmp_path)
+        assert again is None
+        assert sorted((h.spec.name, h.busy) for h in problems) == [
+            ("free", True), ("refusing", False), ("taken", True)]
+        claim.release()
+    finally:
+        other.release()
+
+
+def test_claim_starts_where_the_worker_index_says(start_module, tmp_path: Path) -> None:
+    specs = [ModuleSpec(str(i), start_module().port) for i in range(2)]
+    claims = [claim_module(specs, fast_open, Selection(), start=i, lock_dir=tmp_path)[0]
+              for i in (1, 2)]
+    assert [c.spec.name for c in claims] == ["1", "0"]
+    for claim in claims:
+        claim.release()
+
+
+def test_claim_waits_for_a_module_another_run_releases(start_module, tmp_path: Path) -> None:
+    spec = ModuleSpec("a", start_module().port)
+    other = ModuleLock(spec.port, tmp_path)
+    other.acquire()
+    releaser = threading.Timer(0.5, other.release)
+    releaser.start()
+    started = time.monotonic()
+    claim, _problems = claim_module([spec], fast_open, Selection(), wait=10, lock_dir=tmp_path)
+    releaser.join()
+    assert claim is not None, "the module was released after 0.5 s but not claimed"
+    assert time.monotonic() - started < 10
+    claim.release()
+
+
+def test_claim_gives_up_when_its_wait_is_over(start_module, tmp_path: Path) -> None:
+    spec = ModuleSpec("a", start_module().port)
+    other = ModuleLock(spec.port, tmp_path)
+    other.acquire()
+    try:
+        started = time.monotonic()
+        claim, problems = claim_module([spec], fast_open, Selection(), wait=0.6,
+                                       lock_dir=tmp_path)
+        took = time.monotonic() - started
+    finally:
+        other.release()
+    assert claim is None and problems[0].busy
+    assert 0.6 <= took < 3
