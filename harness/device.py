@@ -106,9 +106,12 @@ class ModuleInfo:
 
 
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float, tries: int) -> RawRepl:
+    options: dict[str, Any] = {"baudrate": 115200, "timeout": 0.05}
+    if not port.startswith("rfc2217://"):  # pyserial's RFC 2217 client has no write timeout
+        options["write_timeout"] = 10
     try:
-        ser = serial.serial_for_url(port, baudrate=115200, timeout=0.05, write_timeout=10)
-    except (serial.SerialException, ValueError, OSError) as exc:
+        ser = serial.serial_for_url(port, **options)
+    except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
         raise DeviceNotFound(
             "cannot open %s (%s): is the module plugged in, is the port name right "
             "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls /dev/ttyUSB* "
@@ -247,13 +250,11 @@ class Device:
         """
         expected = (sha256_bytes(data), len(data))
         if self.push_mode != "base64" and self._binary_allowed():
-            try:
-                found = self._push_binary(data, remote)
-            except DeviceExecError:
-                found = None
-            if found == expected:
+            # an error on the module (a full disk) is raised as it is; only bytes
+            # that arrive changed send this and later pushes down the base64 path
+            if self._push_binary(data, remote) == expected:
                 return expected[0]
-            self._binary_ok = False  # this module mangles raw bytes: base64 from now on
+            self._binary_ok = False
         found = self._push_base64(data, remote)
         if found != expected:
             raise PushVerifyError(
@@ -295,11 +296,12 @@ class Device:
         sent = 0
         while acked < len(blocks):
             marker = self.repl.read_until_any((ACK, b"\x04"), 30.0)
-            if marker == b"\x04":  # the receiver died early: collect its error
-                _, err = self.repl.finish_exec(10.0)
+            if marker == b"\x04":  # the receiver died early: its error text comes next
+                err = self.repl.read_until(b"\x04", 10.0) or b""
                 self.repl.enter_raw()  # blocks we sent may sit in the REPL's line buffer
-                raise DeviceExecError("binary push to %s failed" % remote,
-                                      err.decode("utf-8", "replace"))
+                trace = err[:-1].decode("utf-8", "replace")
+                raise DeviceExecError("binary push to %s:%s failed: %s"
+                                      % (self.port, remote, _last_line(trace)), trace)
             if marker is None:
                 how = self.repl.recover()
                 raise DeviceTimeout("binary push to %s:%s stalled (%s)" % (self.port, remote, how))

@@ -156,3 +156,13 @@ def test_serial_log_is_timestamped_sliced_and_masked() -> None:
     assert log.text(since=mark).count("\n") == 0 and "+CREG: 1" in log.text(since=mark)
     first = log.text().splitlines()[0]
     assert float(first.split()[0]) >= 0 and first.split()[1] == ">>"
+
+
+def test_push_to_a_full_partition_says_so_at_once(start_module) -> None:
+    dev = open_device(start_module, usr_bytes=16 * 1024)
+    started = time.monotonic()
+    with pytest.raises(DeviceExecError, match=r"OSError: \[Errno 28\] ENOSPC"):
+        dev.push(os.urandom(64 * 1024), "/usr/too-big.bin")
+    assert time.monotonic() - started < 5
+    assert dev._binary_ok is True  # a full disk is not the binary path's fault
+    assert dev.eval_json("'still usable'") == "still usable"
