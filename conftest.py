@@ -39,7 +39,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prompt-timeout", type=float, default=3.0,
                     help="seconds to wait for each raw REPL prompt when connecting")
     group.addoption("--ftp-server", default="local",
-                    help="'local' (default): pyftpdlib on this PC")
+                    help="'local' (default): our pyftpdlib server on this PC; "
+                         "ssh://user@host[:port]: ours, started on a cloud host for the run; "
+                         "ftp://user@host[:port]/folder: attach to an existing server "
+                         "(password from QPY_HIL_FTP_PASSWORD or a prompt)")
     group.addoption("--ftplib", default=None,
                     help="which ftplib the module uses: auto, bundled (ours), firmware (what "
                          "`import ftplib` finds), or the path of your own ftplib.py; "
