@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = [
@@ -80,3 +82,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="FTP timeout (s) the module uses where a scenario stalls a transfer")
     group.addoption("--reconnect-timeout", type=float, default=30.0,
                     help="seconds to wait for the module's port to come back after a reboot")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """On a bench, plain `pytest --device=COM5` runs the module's scenarios only.
+
+    The harness's own tests bring their own virtual modules; they still run
+    when asked for by name (`pytest tests --device=COM5`).
+    """
+    from fixtures.pool import is_emulated  # a plugin module: imported once pytest loaded it
+
+    if is_emulated(config) or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return None
+    own_tests = config.rootpath / "tests"
+    if collection_path == own_tests or own_tests in collection_path.parents:
+        return True
+    return None
