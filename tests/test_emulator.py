@@ -187,3 +187,25 @@ def test_what_micropython_1_13_cannot_compile_fails_here_too(start_module, raw_p
     assert reply.startswith(b"OK\x04Traceback (most recent call last):\r\n")
     assert b"SyntaxError: invalid syntax\r\n\x04>" in reply
     assert b'line %d' % (2 if code.startswith(b"x") else 1) in reply
+
+
+
+def test_error_text_is_written_after_the_program_stops_taking_ctrl_c(tmp_path) -> None:
+    # A Ctrl-C that lands while the REPL formats a traceback must not be raised
+    # in the REPL itself (it once killed the virtual module): the runtime marks
+    # the program finished before it formats anything.
+    from harness.emulator.config import ModuleConfig
+    from harness.emulator.runtime import DeviceRuntime, InputQueue
+
+    rt = DeviceRuntime(ModuleConfig(), tmp_path, lambda data: None, InputQueue())
+    seen: list[bool] = []
+    original = rt.format_exception
+
+    def spy(exc: BaseException) -> str:
+        seen.append(rt.executing)
+        return original(exc)
+
+    rt.format_exception = spy  # type: ignore[method-assign]
+    error = rt.execute("import micropython\nmicropython.kbd_intr(3)\n1/0")
+    assert error is not None and error.endswith("ZeroDivisionError: division by zero\n")
+    assert seen == [False]

@@ -190,17 +190,19 @@ class DeviceRuntime:
             code = self.compile(source, "<stdin>", mode)
         except SyntaxError as exc:
             return self._format_syntax_error(exc)
-        self.executing = True
         try:
-            result = eval(code, self.globals)
-            if mode == "single" and result is not None:
-                self.stdout.write(repr(result) + "\n")
+            self.executing = True
+            try:
+                result = eval(code, self.globals)
+                if mode == "single" and result is not None:
+                    self.stdout.write(repr(result) + "\n")
+            finally:
+                # from here on a Ctrl-C is no longer the program's to receive
+                self.executing = False
         except MODULE_EVENTS:
             raise
         except BaseException as exc:  # the module reports every exception, even SystemExit
             return self.format_exception(exc)
-        finally:
-            self.executing = False
         return None
 
     def read_stdin(self, size: int) -> bytes:
