@@ -617,35 +617,36 @@ class FTP:
     def storbinary(self, cmd, fp, blocksize=1024, callback=None, rest=None):
         self._settype("I")
         conn = self.transfercmd(cmd, rest)
-        try:
-            while True:
-                buf = fp.read(blocksize)
-                if not buf:
-                    break
-                _sendall(conn, buf)
-                if callback is not None:
-                    callback(buf)
-        except Exception as exc:
-            self._abort(conn)
-            raise exc
-        return self._finish(conn)
+        return self._store(conn, lambda: fp.read(blocksize), callback)
 
     def storlines(self, cmd, fp, callback=None):
         self._settype("A")
         conn = self.transfercmd(cmd)
+
+        def next_line():
+            buf = fp.readline(self.maxline + 1)
+            if not buf:
+                return buf
+            if len(buf) > self.maxline:
+                raise Error("got more than " + str(self.maxline) + " bytes")
+            if isinstance(buf, str):
+                buf = buf.encode(self.encoding)
+            if buf[-2:] != B_CRLF:
+                if buf[-1:] in (b"\r", b"\n"):
+                    buf = buf[:-1]
+                buf = buf + B_CRLF
+            return buf
+
+        return self._store(conn, next_line, callback)
+
+    def _store(self, conn, next_chunk, callback):
+        # send chunks until next_chunk() returns nothing; any failure aborts
+        # the data connection and raises, never a short success
         try:
             while True:
-                buf = fp.readline(self.maxline + 1)
+                buf = next_chunk()
                 if not buf:
                     break
-                if len(buf) > self.maxline:
-                    raise Error("got more than " + str(self.maxline) + " bytes")
-                if isinstance(buf, str):
-                    buf = buf.encode(self.encoding)
-                if buf[-2:] != B_CRLF:
-                    if buf[-1:] in (b"\r", b"\n"):
-                        buf = buf[:-1]
-                    buf = buf + B_CRLF
                 _sendall(conn, buf)
                 if callback is not None:
                     callback(buf)

@@ -107,28 +107,15 @@ def is_timeout(exc):
 
 def file_sha256(path):
     # (hex sha256, size) of a file, streamed; (None, None) if it is missing
-    try:
-        f = open(path, 'rb')
-    except OSError:
-        return None, None
-    h = hashlib.sha256()
-    buf = bytearray(BLOCK)
-    size = 0
-    try:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(memoryview(buf)[:n])
-            size += n
-    finally:
-        f.close()
-    return hexdigest(h), size
+    return _stream_sha256(path, False)
 
 
 def text_sha256(path):
-    # (hex sha256, size) of a text file after CRLF -> LF: how text transfers
-    # are compared. A CR at the end of a block waits for the next block.
+    # the same after CRLF -> LF: how text transfers are compared
+    return _stream_sha256(path, True)
+
+
+def _stream_sha256(path, text):
     try:
         f = open(path, 'rb')
     except OSError:
@@ -136,12 +123,16 @@ def text_sha256(path):
     h = hashlib.sha256()
     buf = bytearray(BLOCK)
     size = 0
-    held_cr = False
+    held_cr = False  # text: a CR at the end of a block waits for the next block
     try:
         while True:
             n = f.readinto(buf)
             if not n:
                 break
+            if not text:
+                h.update(memoryview(buf)[:n])
+                size += n
+                continue
             data = bytes(buf[:n])
             if held_cr:
                 data = b'\r' + data

@@ -85,6 +85,13 @@ def _hil_recv(path, size, block):
 """
 
 
+def mask_imei(imei: str) -> str:
+    """First and last four digits only: enough to tell modules apart in a report."""
+    if len(imei) <= 8:
+        return imei
+    return imei[:4] + "*" * (len(imei) - 8) + imei[-4:]
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -101,8 +108,7 @@ class ModuleInfo:
 
     @property
     def imei_masked(self) -> str:
-        return self.imei[:4] + "*" * max(0, len(self.imei) - 8) + self.imei[-4:] \
-            if len(self.imei) > 8 else self.imei
+        return mask_imei(self.imei)
 
 
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float, tries: int) -> RawRepl:

@@ -30,6 +30,7 @@ import itertools
 import logging
 import os
 import secrets
+import shutil
 import sys
 import threading
 import time
@@ -684,6 +685,17 @@ class FtpServer:
         target = self.path(name)
         if target.is_file():
             target.unlink()
+
+    def dir_exists(self, name: str) -> bool:
+        return self.path(name).is_dir()
+
+    def remove_dir(self, name: str) -> None:
+        """Remove a folder in the home with everything in it (never the home itself)."""
+        target = self.path(name)
+        if target == self.root:
+            raise ValueError("refusing to remove the FTP home itself")
+        if target.is_dir():
+            shutil.rmtree(target)
 
     def _ftp_name(self, fs_path: str) -> str:
         try:

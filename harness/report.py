@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__
+from .device import mask_imei
 from .transfers import Transfer
 
 SUMMARY_SCHEMA = "qpy-ftp-hil/summary/1"
@@ -68,13 +69,6 @@ def human_bytes(size: int | None) -> str:
 
 
 # -- facts about the module, the server and the run ----------------------
-
-
-def mask_imei(imei: str) -> str:
-    """First and last four digits only, as harness.device.ModuleInfo.imei_masked does."""
-    if len(imei) <= 8:
-        return imei
-    return imei[:4] + "*" * (len(imei) - 8) + imei[-4:]
 
 
 def module_from_property(prop: Mapping[str, Any]) -> dict[str, Any]:

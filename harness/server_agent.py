@@ -199,15 +199,10 @@ class Agent:
         self._server().remove(request["name"])
 
     def op_dir_exists(self, request: dict[str, Any]) -> bool:
-        return self._server().path(request["name"]).is_dir()
+        return self._server().dir_exists(request["name"])
 
     def op_remove_dir(self, request: dict[str, Any]) -> None:
-        server = self._server()
-        target = server.path(request["name"])
-        if target == server.root:
-            raise ValueError("refusing to remove the FTP home itself")
-        if target.is_dir():
-            shutil.rmtree(target)
+        self._server().remove_dir(request["name"])
 
     def op_set_quota(self, request: dict[str, Any]) -> None:
         self._server().set_quota(request.get("quota_bytes"))

@@ -29,6 +29,11 @@ class ServerControl(Protocol):
 
     def remove(self, name: str) -> None: ...
 
+    def dir_exists(self, name: str) -> bool: ...
+
+    def remove_dir(self, name: str) -> None:
+        """A folder the run made, with whatever is left in it."""
+
 
 class ControlledServer(ServerControl, Protocol):
     """A server whose behaviour the harness can change (local or over SSH)."""

@@ -398,13 +398,8 @@ class FtpRun:
                                    "%.0f s" % (sorted(open_sessions(text_of())), timeout))
             time.sleep(0.02)  # polling the server's transcript, bounded by the deadline
 
-    def server_dir_exists(self, name: str) -> bool | None:
-        """Whether a folder exists on the server; None where only files can be checked."""
-        dir_exists = getattr(self.server, "dir_exists", None)
-        if dir_exists is not None:
-            return bool(dir_exists(name))
-        local = self._server_local_path(name)
-        return None if local is None else local.is_dir()
+    def server_dir_exists(self, name: str) -> bool:
+        return self.server.dir_exists(name)
 
     def _keep(self, transfer: Transfer) -> Transfer:
         self.transfers.append(transfer)
@@ -460,38 +455,13 @@ class FtpRun:
         except DeviceDisconnected:
             return False
 
-    def _server_local_path(self, name: str) -> Path | None:
-        path_of = getattr(self.server, "path", None)
-        if self.server.mode != "local" or path_of is None:
-            return None
-        return path_of(name)
-
     def _remove_server_dir(self, name: str) -> bool:
         """Remove a folder this run made on the server, with what is left in it."""
-        remove_dir = getattr(self.server, "remove_dir", None)
-        if remove_dir is not None:
-            try:
-                remove_dir(name)
-                return True
-            except Exception:  # reported by the caller, with the folder's name
-                return False
-        local = self._server_local_path(name)
-        if local is not None:
-            if local.is_dir():
-                # deepest first, so every folder is empty when its turn comes
-                for inner in sorted(local.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                    if inner.is_dir():
-                        inner.rmdir()
-                    else:
-                        inner.unlink()
-                local.rmdir()
-            return True
-        # a remote server: the module removes it (only an empty folder can go)
         try:
-            done = self.session([{"op": "rmd", "arg": name}])
-        except HarnessError:
+            self.server.remove_dir(name)
+            return True
+        except Exception:  # reported by the caller, with the folder's name
             return False
-        return done.ops[0].ok if done.ops else False
 
 
 def open_sessions(transcript: str) -> set[int]:

@@ -30,7 +30,7 @@ from harness.attached_server import (
 )
 from harness.ftpserver import FtpServer
 from harness.server_spec import parse_server_spec
-from tests.netutil import accepts, free_port, free_port_range
+from tests.support import accepts, free_port, free_port_range, stop_process
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -120,12 +120,7 @@ def vsftpd() -> Iterator[Vsftpd]:
         yield Vsftpd(port, user, password, home)
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop_process(proc)
         subprocess.run(["userdel", user], capture_output=True, timeout=30)
         shutil.rmtree(base, ignore_errors=True)
 

@@ -33,22 +33,16 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
+from tests.support import load_module
+
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWD = "hil", "s3cret-pw"
 TIMEOUT = 5.0  # every control/data wait in these tests
 SHORT = 0.5  # the receive timeout of the stall tests
 
 
-def _load(name: str, path: Path) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-dev = _load("device_ftplib", ROOT / "device_scripts" / "ftplib.py")
-qlike = _load("quectel_ftplib_like_under_test", ROOT / "tests" / "quectel_ftplib_like.py")
+dev = load_module("device_ftplib", ROOT / "device_scripts" / "ftplib.py")
+qlike = load_module("quectel_ftplib_like_under_test", ROOT / "tests" / "quectel_ftplib_like.py")
 
 
 def _payload(size: int, seed: int = 1) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ftplib as cpython_ftplib
 import hashlib
-import importlib.util
 import json
 import random
 import types
@@ -28,24 +27,17 @@ from harness.transfers import (
     open_sessions,
     server_text_digest,
 )
+from tests.support import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 5.0
 SHORT = 0.5  # the FTP timeout where a transfer is stalled on purpose
 
 
-def _load(name: str, path: Path) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 LIBS = {
     "cpython": cpython_ftplib,
-    "bundled": _load("hil_test_bundled_ftplib", ROOT / "device_scripts" / "ftplib.py"),
-    "quectel": _load("hil_test_quectel_ftplib", ROOT / "tests" / "quectel_ftplib_like.py"),
+    "bundled": load_module("hil_test_bundled_ftplib", ROOT / "device_scripts" / "ftplib.py"),
+    "quectel": load_module("hil_test_quectel_ftplib", ROOT / "tests" / "quectel_ftplib_like.py"),
 }
 
 
@@ -57,7 +49,7 @@ def lib(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def hil(lib: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """hil_ftp, importing the chosen ftplib (never touching this process's sys.path)."""
-    module = _load("hil_ftp_under_test_%s" % lib, ROOT / "device_scripts" / "hil_ftp.py")
+    module = load_module("hil_ftp_under_test_%s" % lib, ROOT / "device_scripts" / "hil_ftp.py")
     monkeypatch.setattr(module, "load_ftplib", lambda kind: LIBS[lib])
     return module
 
@@ -224,7 +216,7 @@ def test_text_round_trip_and_the_app_note_sample(hil: types.ModuleType, lib: str
 
 def test_an_ftplib_without_storlines_is_a_clear_error(server: FtpServer, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    hil = _load("hil_ftp_no_storlines", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_no_storlines", ROOT / "device_scripts" / "hil_ftp.py")
     monkeypatch.setattr(hil, "load_ftplib", lambda kind: LIBS["quectel"])
     local = tmp_path / "t.txt"
     local.write_bytes(b"a\n")
@@ -238,7 +230,7 @@ def test_an_ftplib_without_storlines_is_a_clear_error(server: FtpServer, tmp_pat
 
 
 def test_run_prints_exactly_one_result_line(capsys: pytest.CaptureFixture[str]) -> None:
-    hil = _load("hil_ftp_run_line", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_run_line", ROOT / "device_scripts" / "hil_ftp.py")
     hil.run("no-such-step", {})
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("HIL-RESULT ")
@@ -247,19 +239,19 @@ def test_run_prints_exactly_one_result_line(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_an_unknown_operation_names_the_known_ones(server: FtpServer) -> None:
-    hil = _load("hil_ftp_unknown_op", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_unknown_op", ROOT / "device_scripts" / "hil_ftp.py")
     result = hil.session(args(server, ftplib="firmware", ops=[{"op": "frobnicate"}]))
     assert not result["ok"] and "known:" in result["ops"][0]["error"]
 
 
 def test_a_bare_errno_is_never_taken_for_a_reply_code() -> None:
-    hil = _load("hil_ftp_errno", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_errno", ROOT / "device_scripts" / "hil_ftp.py")
     result = hil.failure({}, OSError(104))  # MicroPython: str(OSError(104)) may be "104"
     assert result["errno"] == 104 and "code" not in result
 
 
 def test_a_reply_the_ftplib_already_read_is_found_in_lastresp() -> None:
-    hil = _load("hil_ftp_lastresp", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_lastresp", ROOT / "device_scripts" / "hil_ftp.py")
     ftp = types.SimpleNamespace(lastresp="452")
     result = hil.failure({}, OSError(104), ftp, read_reply=True)
     assert result["code"] == 452
@@ -267,7 +259,7 @@ def test_a_reply_the_ftplib_already_read_is_found_in_lastresp() -> None:
 
 @pytest.mark.parametrize("split", [1023, 1024, 1025])
 def test_text_sha256_is_the_lf_form_across_block_edges(tmp_path: Path, split: int) -> None:
-    hil = _load("hil_ftp_text_sha", ROOT / "device_scripts" / "hil_ftp.py")
+    hil = load_module("hil_ftp_text_sha", ROOT / "device_scripts" / "hil_ftp.py")
     text = b"a" * (split - 1) + b"\r\n" + b"b\r\nlone\rcr\r\n"
     path = tmp_path / "t.txt"
     path.write_bytes(text)

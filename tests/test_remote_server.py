@@ -28,7 +28,7 @@ import pytest
 
 from harness.agent_link import BOOTSTRAP, AgentError
 from harness.remote_server import RemoteServer, SshTarget, remote_command, ssh_command
-from tests.netutil import accepts, free_port, free_port_range
+from tests.support import accepts, free_port, free_port_range, stop_process
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -267,12 +267,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
                         "UsePAM no)" % (probe.stderr.strip(), log.read_text(errors="replace")))
         yield found
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)
 
 
 def over_ssh(sshd: Sshd, **args: object) -> RemoteServer:

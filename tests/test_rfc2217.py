@@ -25,6 +25,7 @@ from harness.device import Device
 from harness.ftpserver import FtpServer
 from harness.pool import ModuleSpec, Selection, claim_module, lock_name
 from harness.transfers import FtpRun
+from tests.support import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SER2NET = shutil.which("ser2net") or next(
@@ -68,15 +69,6 @@ def _listening(proc: subprocess.Popen[bytes], port: int, timeout: float) -> bool
     return False
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @pytest.fixture
 def exported(start_module, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(the module's local port, the rfc2217:// URL ser2net exports it at)."""
@@ -90,11 +82,11 @@ def exported(start_module, tmp_path: Path) -> Iterator[tuple[str, str]]:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if _listening(proc, port, timeout=10):
             break
-        _stop(proc)
+        stop_process(proc)
     else:
         pytest.fail("ser2net did not listen on 127.0.0.1 within 10 s, three times")
     yield module.port, "rfc2217://127.0.0.1:%d?ign_set_control" % port
-    _stop(proc)
+    stop_process(proc)
 
 
 def test_ser2net_exports_the_raw_repl(exported: tuple[str, str]) -> None:

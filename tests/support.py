@@ -1,8 +1,13 @@
-"""Loopback ports for tests that start real servers (sshd, vsftpd, ser2net)."""
+"""What several of the harness's own tests need: loopback ports, stopping the
+real servers they start (sshd, vsftpd, ser2net), loading a file as a module."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import subprocess
+import types
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -38,3 +43,22 @@ def accepts(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate, and kill if it does not go within `timeout`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+def load_module(name: str, path: Path) -> types.ModuleType:
+    """A .py file imported under another name (so ours never shadows CPython's ftplib)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
