@@ -108,6 +108,7 @@ class Transfer:
     result: StepResult | OpResult
     checksums: Checksums | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    damage_expected: bool = False  # set by assert_damaged: the report does not flag it
 
     def problems(self) -> list[str]:
         found = []
@@ -121,7 +122,22 @@ class Transfer:
         """Fail with what differs and every place's sha256 and size, if anything does."""
         problems = self.problems()
         if problems:
-            raise AssertionError("\n".join(["; ".join(problems), *self.checksum_lines()]))
+            raise AssertionError(self._damage_text(problems))
+
+    def assert_damaged(self) -> str:
+        """For a scenario that expects a completed but damaged file: fail otherwise, else
+        say what differs (assert_intact's message). The report counts it as expected."""
+        if not self.result.ok:
+            raise AssertionError("expected a damaged file, but %s failed on the module: %s"
+                                 % (self.result.step, self.result.summary()))
+        if self.checksums is None or self.checksums.match:
+            raise AssertionError("\n".join(["expected damage, but the file is intact",
+                                            *self.checksum_lines()]))
+        self.damage_expected = True
+        return self._damage_text(self.problems())
+
+    def _damage_text(self, problems: list[str]) -> str:
+        return "\n".join(["; ".join(problems), *self.checksum_lines()])
 
     def checksum_lines(self) -> list[str]:
         """host / module / server sha256 prefixes and sizes, one line each."""
