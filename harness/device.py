@@ -27,6 +27,7 @@ from .errors import (
     PushVerifyError,
 )
 from .repl import RawRepl
+from .report.redact import mask_imei
 from .results import StepResult, parse_step_output
 from .serial_log import LoggedPort, SerialLog
 
@@ -83,13 +84,6 @@ def _hil_recv(path, size, block):
     digest = ubinascii.hexlify(h.digest()).decode()
     usys.stdout.write('HIL-VALUE ' + digest + ' ' + str(got) + '\\n')
 """
-
-
-def mask_imei(imei: str) -> str:
-    """First and last four digits only: enough to tell modules apart in a report."""
-    if len(imei) <= 8:
-        return imei
-    return imei[:4] + "*" * (len(imei) - 8) + imei[-4:]
 
 
 def sha256_bytes(data: bytes) -> str:

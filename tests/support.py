@@ -1,13 +1,18 @@
 """What several of the harness's own tests need: loopback ports, stopping the
-real servers they start (sshd, vsftpd, ser2net), loading a file as a module."""
+real servers they start (sshd, vsftpd, ser2net), loading a file as a module,
+reading a pytest-html report's data."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import json
+import re
 import socket
 import subprocess
 import types
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -62,3 +67,12 @@ def load_module(name: str, path: Path) -> types.ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def pytest_html_data(report_html: str) -> dict[str, Any]:
+    """The JSON blob a pytest-html 4 report renders from (environment, tests, logs, extras)."""
+    found = re.search(r'data-jsonblob="([^"]*)"', report_html)
+    if found is None:
+        raise ValueError("no data-jsonblob in this HTML: not a pytest-html 4 report?")
+    data: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return data

@@ -26,13 +26,17 @@ import pytest
 
 from harness import report as hr
 from harness.emulator import ModuleConfig
+from harness.report.records import HEADLINE_MAX, SUMMARY_SCHEMA
+from harness.report.redact import scan_for_secrets
+from harness.report.units import size_label
 from harness.results import StepResult
 from harness.transfers import Transfer
 from harness.verify import Checksums, Digest
+from tests.support import pytest_html_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 120  # seconds for one reporting run of a handful of scenarios
-SELECTION = "1024B or 550 or corrupted"
+SELECTION = "1024B or 550 or corrupted or app_note"
 SHA_A = "a" * 64
 SHA_B = "b" * 64
 
@@ -51,7 +55,7 @@ def test_mask_hides_every_secret_and_url_passwords() -> None:
                                          (65536, "64 KiB"), (1048576, "1 MiB"),
                                          (1500, "1500 B")])
 def test_size_label(size: int, label: str) -> None:
-    assert hr.size_label(size) == label
+    assert size_label(size) == label
 
 
 def test_headline_is_the_first_line_without_noise() -> None:
@@ -61,7 +65,7 @@ def test_headline_is_the_first_line_without_noise() -> None:
         "assert 550 == 226 (module's last step: FAILED download)"
     assert hr.failure_headline("DeviceTimeout: no reply", phase="setup") == \
         "setup error: DeviceTimeout: no reply"
-    assert len(hr.failure_headline("x" * 5000)) == hr.HEADLINE_MAX
+    assert len(hr.failure_headline("x" * 5000)) == HEADLINE_MAX
     assert hr.failure_headline("") == "failed without a message"
 
 
@@ -163,6 +167,58 @@ def test_table_cells_tell_a_meant_mismatch_from_a_real_one() -> None:
     assert '<span class="hil-bad">1 differ unexpectedly</span>' in overview
     alone = hr.overview_html([{**plain, "outcome": "failed"}], {})
     assert "on purpose" not in alone and "1 differ unexpectedly" in alone
+
+
+def _app_note_download() -> Transfer:
+    """retrlines(cmd, fp.write) as the application note has it: every line end dropped."""
+    text, joined = b"line\n" * 10, b"line" * 10
+    result = StepResult(ok=True, step="download", data={
+        "ok": True, "step": "download", "bytes": len(text), "ms": 40, "reply": "226 Done",
+        "code": 226})
+    return Transfer(result, Checksums(Digest(SHA_A, len(text)), Digest(SHA_B, len(joined)),
+                                      Digest(SHA_A, len(text)), "download"))
+
+
+def test_damage_a_scenario_asserts_is_counted_as_expected() -> None:
+    """An all-green run with the application note's four damaged samples says so, in green."""
+    intact = _app_note_download()
+    intact.checksums = Checksums(*(Digest(SHA_A, 50),) * 3, "download")
+    with pytest.raises(AssertionError, match="expected damage, but the file is intact"):
+        intact.assert_damaged()
+    assert not intact.damage_expected
+
+    records = []
+    for n in range(4):
+        transfer = _app_note_download()
+        assert "module sha256 differs" in transfer.assert_damaged()
+        record = hr.scenario_record(name="app_note", nodeid="n%d" % n, params={},
+                                    transfers=[hr.transfer_record(transfer)], worker="main")
+        assert record["transfers"][0]["damage_expected"] is True
+        assert "as the scenario expects" in hr.table_cells(record, outcome="passed")[2]
+        assert "as the scenario expects" in hr.transfer_html(record["transfers"][0])
+        records.append({**record, "outcome": "passed"})
+    upload = hr.transfer_record(_upload(SHA_A, server_size=65536))
+    records.append({**hr.scenario_record(name="up", nodeid="u", params={}, transfers=[upload],
+                                         worker="main"), "outcome": "passed"})
+    overview = hr.overview_html(records, {})
+    assert "5 compared transfers: 1 match, 4 differ as expected" in overview
+    assert '<span class="hil-ok">none differ unexpectedly</span>' in overview
+    assert "4 differ unexpectedly" not in overview and "hil-bad" not in overview
+    # the count is the scenarios' outcome, whatever the checksums say
+    assert hr.outcome_counts(records) == {"passed": 5}
+
+
+def test_one_outcome_count_for_every_report() -> None:
+    records = [{"outcome": "passed"}, {"outcome": "failed"}, {"outcome": "passed"},
+               {"outcome": "error"}]
+    assert hr.outcome_counts(records) == {"error": 1, "failed": 1, "passed": 2}
+    assert list(hr.outcome_counts(records)) == ["error", "failed", "passed"]
+    assert "4: 1 error, 1 failed, 2 passed" in hr.overview_html(records, {})
+    assert hr.report_title([], records).endswith("1 error, 1 failed, 2 passed")
+    run = hr.RunFacts(started=datetime(2024, 1, 1, tzinfo=timezone.utc), command="pytest",
+                      git="abc", ftplib_option="both", server_mode="local")
+    document = hr.summary_document(run, records, [], [], datetime.now(timezone.utc))
+    assert document["totals"] == hr.outcome_counts(records)
 
 
 def test_details_are_closed_unless_asked_and_escape_their_body() -> None:
@@ -286,10 +342,10 @@ def test_secret_scan_finds_plain_and_base64_copies(tmp_path: Path, prefix: bytes
     (tmp_path / "sub" / "plain.log").write_text("PASS %s\n" % secret)
     encoded = base64.b64encode(prefix + b"PASS " + secret.encode() + b"\n").decode()
     (tmp_path / "report.html").write_text('<a href="data:text/plain;base64,%s">' % encoded)
-    hits = hr.scan_for_secrets([tmp_path], [secret])
+    hits = scan_for_secrets([tmp_path], [secret])
     assert sorted((h.path.name, h.form) for h in hits) == [("plain.log", "plain"),
                                                           ("report.html", "base64")]
-    assert hr.scan_for_secrets([tmp_path / "clean.txt"], [secret]) == []
+    assert scan_for_secrets([tmp_path / "clean.txt"], [secret]) == []
 
 
 def test_git_revision_outside_a_checkout(tmp_path: Path) -> None:
@@ -299,9 +355,9 @@ def test_git_revision_outside_a_checkout(tmp_path: Path) -> None:
 def test_pytest_html_data_needs_a_pytest_html_report() -> None:
     blob = json.dumps({"environment": {"a": "<b>"}})
     page = '<div id="data-container" data-jsonblob="%s"></div>' % blob.replace('"', "&#34;")
-    assert hr.pytest_html_data(page) == {"environment": {"a": "<b>"}}
+    assert pytest_html_data(page) == {"environment": {"a": "<b>"}}
     with pytest.raises(ValueError, match="not a pytest-html 4 report"):
-        hr.pytest_html_data("<html></html>")
+        pytest_html_data("<html></html>")
 
 
 # -- a real run, in a subprocess -----------------------------------------
@@ -350,7 +406,7 @@ class ReportRun:
         return self.html_path.read_text(encoding="utf-8")
 
     def data(self) -> dict[str, Any]:
-        return hr.pytest_html_data(self.html())
+        return pytest_html_data(self.html())
 
     def summary(self) -> dict[str, Any]:
         return json.loads((self.folder / "summary.json").read_text(encoding="utf-8"))
@@ -387,6 +443,7 @@ def run_reporting_pytest(base: Path, workers: int = 0) -> ReportRun:
            "--html", str(folder / "report.html"), "--self-contained-html",
            "--junitxml", str(folder / "junit.xml"), "-k", SELECTION,
            "scenarios/test_upload.py", "scenarios/test_download.py", "scenarios/test_550.py",
+           "scenarios/test_text.py",
            str(base / "test_hil_report_demo.py")]
     if xdist_installed():  # plain `pytest` runs with -n auto; this run says how many
         cmd += ["-n", str(workers)]
@@ -422,7 +479,7 @@ def test_run_failed_only_where_it_should(report_run: ReportRun) -> None:
 
 def test_summary_json_has_one_record_per_scenario(report_run: ReportRun) -> None:
     summary = report_run.summary()
-    assert summary["schema"] == hr.SUMMARY_SCHEMA
+    assert summary["schema"] == SUMMARY_SCHEMA
     records = summary["scenarios"]
     assert len({r["nodeid"] for r in records}) == len(records)
     failed = len(report_run.scenarios("corrupted"))
@@ -507,6 +564,18 @@ def test_html_is_self_contained_with_chart_and_overview(report_run: ReportRun) -
     assert '<a href="summary.json">' in page and '<a href="junit.xml">' in page
 
 
+def test_overview_counts_the_app_note_damage_as_expected(report_run: ReportRun) -> None:
+    """The sample's dropped line ends are asserted by its scenario: not a red "unexpectedly"."""
+    samples = report_run.scenarios("app_note")
+    assert {s["outcome"] for s in samples} == {"passed"}
+    assert all(t["damage_expected"] for s in samples for t in s["transfers"]
+               if t["compared"] and not t["checksums"]["match"])
+    overview = re.search(r'<table class="hil-overview">.*?</table>', report_run.html()).group(0)
+    assert "%d differ as expected" % len(samples) in overview
+    failed = len(report_run.scenarios("corrupted"))  # the one damage nobody asked for
+    assert '<span class="hil-bad">%d differ unexpectedly</span>' % failed in overview
+
+
 def test_junit_xml_for_ci(report_run: ReportRun) -> None:
     suite = ET.parse(report_run.folder / "junit.xml").getroot().find("testsuite")
     records = report_run.summary()["scenarios"]
@@ -521,16 +590,16 @@ def test_junit_xml_for_ci(report_run: ReportRun) -> None:
 def test_no_password_in_anything_the_run_wrote(report_run: ReportRun) -> None:
     secret_file = report_run.folder.parent / "passwords.txt"
     # the scan does see the real password where it is (a check of the check)
-    assert hr.scan_for_secrets([secret_file], report_run.passwords)
+    assert scan_for_secrets([secret_file], report_run.passwords)
     written = [p for p in report_run.folder.rglob("*") if p.is_file()]
     assert {"report.html", "junit.xml", "summary.json"} <= {p.name for p in written}
     assert any(p.parent.name == "serial" for p in written)
-    hits = hr.scan_for_secrets([report_run.folder, ROOT / "reports"], report_run.passwords)
+    hits = scan_for_secrets([report_run.folder, ROOT / "reports"], report_run.passwords)
     assert hits == [], "FTP password found in: %s" % [(str(h.path), h.form) for h in hits]
     # the demo scenario printed it: the captured output is kept, masked
     assert "careless debug print: password ****" in report_run.html()
     # the virtual module's IMEI, shown masked, is not in the serial logs in full either
-    hits = hr.scan_for_secrets([report_run.folder], [ModuleConfig().imei])
+    hits = scan_for_secrets([report_run.folder], [ModuleConfig().imei])
     assert hits == [], "full IMEI found in: %s" % [str(h.path) for h in hits]
 
 
@@ -550,4 +619,4 @@ def test_reports_are_complete_under_xdist(tmp_path: Path) -> None:
     env = run.data()["environment"]
     assert env["Firmware"] == summary["modules"][0]["firmware"]
     assert ("Modules" in env) == (len(workers) > 1)
-    assert hr.scan_for_secrets([run.folder], run.passwords) == []
+    assert scan_for_secrets([run.folder], run.passwords) == []

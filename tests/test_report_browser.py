@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from harness import report as hr
+from harness.report.redact import scan_for_secrets
 from tests.test_report import ROOT, ReportRun, run_reporting_pytest
 
 
@@ -338,4 +338,4 @@ def test_collapsed_logs_expand_when_clicked(page: Chromium, report_run: ReportRu
 def test_screenshot(page: Chromium, report_run: ReportRun) -> None:
     data = page.screenshot(SCREENSHOT)
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-    assert hr.scan_for_secrets([SCREENSHOT], report_run.passwords) == []
+    assert scan_for_secrets([SCREENSHOT], report_run.passwords) == []
