@@ -41,6 +41,7 @@ from .port_names import resolve
 
 Say = Callable[[str], None]
 POLL = 0.2  # seconds between looks at the stop flag in blocking socket and port calls
+HANDOVER = 2.0  # seconds a new client waits for one that is just leaving, before refusal
 SETTINGS = ("baudrate", "bytesize", "parity", "stopbits")  # what a client may ask to change
 LINES_IN = ("cts", "dsr", "ri", "cd")
 LINES_OUT = ("dtr", "rts", "break_condition")
@@ -141,7 +142,9 @@ class _ErrorsToHealth(logging.Handler):
         self.say = say
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.say("RFC 2217: %s" % record.getMessage())
+        text = record.getMessage()
+        if not text.startswith("failed to set"):  # _TolerantPort has said so, with the value
+            self.say("RFC 2217: %s" % text)
 
 
 @dataclass
@@ -165,7 +168,7 @@ class PortExport:
         self._serial: serial.Serial | None = None
         self._listener: socket.socket | None = None
         self._client: _Client | None = None
-        self._client_lock = threading.Lock()
+        self._client_lock = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._told: set[str] = set()
@@ -229,6 +232,9 @@ class PortExport:
                 return
             address = "%s:%d" % (peer[0], peer[1])
             with self._client_lock:
+                # a client that just closed is still being let go (its reader
+                # stops within POLL): the next one, often the same run, waits for that
+                self._client_lock.wait_for(lambda: self._client is None, HANDOVER)
                 holder = self._client
                 if holder is None:
                     self._client = _Client(address, time.time())
@@ -275,6 +281,7 @@ class PortExport:
             conn.close()
             with self._client_lock:
                 self._client = None
+                self._client_lock.notify_all()
         self.say("client %s disconnected after %.1f s (%s): %d bytes to the module, "
                  "%d from it" % (address, time.monotonic() - started, why, received[0],
                                  connection.sent))
