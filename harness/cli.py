@@ -54,6 +54,8 @@ def _info(args: argparse.Namespace) -> int:
     finally:
         device.close()
     print("port        %s" % info.port)
+    if info.resolved_port != info.port:
+        print("resolved to %s" % info.resolved_port)
     print("model       %s" % info.model)
     print("firmware    %s" % info.firmware)
     print("imei        %s" % info.imei_masked)

@@ -33,6 +33,7 @@ from filelock import FileLock, Timeout
 
 from .device import Device, ModuleInfo
 from .errors import HarnessError
+from .port_names import locked_port
 
 EMULATED = "emulated"
 LOCK_DIR_ENV = "QPY_HIL_LOCK_DIR"  # overrides the well-known lock folder
@@ -144,7 +145,7 @@ def pool_from_options(devices: Iterable[str] | None,
 def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
     seen: dict[str, ModuleSpec] = {}
     for spec in specs:
-        key = lock_name(spec.port)
+        key = lock_name(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
         if key in seen:
             raise PoolConfigError("%s and %s are the same port; list each module once"
                                   % (seen[key].describe(), spec.describe()))
@@ -259,7 +260,10 @@ class ModuleLock:
 
     def __init__(self, port: str, lock_dir: Path | None = None) -> None:
         self.port = port
-        self.path = (lock_dir or default_lock_dir()) / lock_name(port)
+        # [ports] usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
+        # using COM5 and one using usb:SERIAL never share the module
+        self.target = locked_port(port)
+        self.path = (lock_dir or default_lock_dir()) / lock_name(self.target)
         # not thread-local: a lock taken in one thread may be released in another
         self._file_lock = FileLock(str(self.path), thread_local=False)
         self._guard: serial.SerialBase | None = None
@@ -277,7 +281,7 @@ class ModuleLock:
             raise ModuleBusy("%s is in use by another pytest worker or run on this PC "
                              "(lock file %s)" % (self.port, self.path)) from None
         try:
-            self._guard = _exclusive_guard(self.port)
+            self._guard = _exclusive_guard(self.target)
         except ModuleBusy:
             self._file_lock.release()
             raise

@@ -65,6 +65,17 @@ def resolve(name: str, lister: PortLister = list_ports) -> Resolved:
     return Resolved(name, name)
 
 
+def locked_port(name: str) -> str:
+    """The port a lock is taken on: today's port of a stable name, else the name
+    itself (one that resolves to nothing fails later, at open, in its own words)."""
+    if not is_stable_name(name):
+        return name
+    try:
+        return resolve(name).port
+    except DeviceNotFound:
+        return name
+
+
 def _resolve_usb(name: str, ports: Sequence[PortFacts]) -> str:
     serial_number, _, interface = name[len(USB_PREFIX):].partition(":")
     if not serial_number:
