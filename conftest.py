@@ -24,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--device", action="append", default=None,
                     help="'emulated' (the default: one virtual QuecPython module per worker), "
                          "or pyserial ports: COM5, /dev/ttyUSB6, socket://host:port, "
-                         "rfc2217://host:port; several: comma-separated or repeated")
+                         "rfc2217://host:port, usb:SERIAL[:INTERFACE], hwgrep://REGEX; "
+                         "several: comma-separated or repeated")
     group.addoption("--devices-file", action="append", default=None, metavar="INI",
                     help="modules listed in an INI file: one [name] section each, with "
                          "port, model, labels (comma-separated); may be repeated")
@@ -34,8 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--device-firmware", default=None, metavar="REGEX",
                     help="use only modules whose firmware version matches this regex")
     group.addoption("--device-wait", type=float, default=0.0, metavar="SECONDS",
-                    help="seconds to wait for a module another run holds (default: 0, "
-                         "give up at once)")
+                    help="seconds to wait for a module another run holds, or its RFC 2217 "
+                         "exporter gives to another client (default: 0, give up at once)")
     group.addoption("--device-timeout", type=float, default=120.0,
                     help="seconds one device step may run before it is interrupted")
     group.addoption("--prompt-timeout", type=float, default=3.0,

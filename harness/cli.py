@@ -4,6 +4,9 @@
     python -m harness info --device COM5  what module is on the port
     python -m harness exec --device COM5 "print(1)"
     python -m harness serve               our FTP server, for a bench VM or manual tests
+    python -m harness ports [--probe]     the serial ports; which are Quectel REPL ports
+    python -m harness export COM5 COM7 --bind 0.0.0.0:4001
+                                          share modules over RFC 2217 (one TCP port each)
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from pathlib import Path
 from .device import Device
 from .emulator import ModuleConfig, VirtualModule
 from .errors import HarnessError
+from .exporter import export_ports, parse_bind
 from .ftpserver import FtpServer
+from .ports import list_ports, listing, probe_quectel
 from .server_spec import advertised_address, format_port_range, parse_port_range
 
 
@@ -49,6 +54,8 @@ def _info(args: argparse.Namespace) -> int:
     finally:
         device.close()
     print("port        %s" % info.port)
+    if info.resolved_port != info.port:
+        print("resolved to %s" % info.resolved_port)
     print("model       %s" % info.model)
     print("firmware    %s" % info.firmware)
     print("imei        %s" % info.imei_masked)
@@ -127,6 +134,52 @@ def _show(server: FtpServer, args: argparse.Namespace, passive: range | None,
     sys.stdout.flush()
 
 
+def _ports(args: argparse.Namespace) -> int:
+    ports = list_ports()
+    for line in listing(ports):
+        print(line)
+    if args.probe:
+        results = probe_quectel(ports, timeout=args.timeout)
+        if not results:
+            print("no Quectel port to probe")
+        for result in results:
+            print(result.line())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        host, first = parse_bind(args.bind)
+    except ValueError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    stop = threading.Event()  # handlers first: a Ctrl-C right after the banner still cleans up
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    exports = export_ports(args.devices, host, first, _say)
+    if not exports:
+        print("error: no port could be exported", file=sys.stderr)
+        return 1
+    for export in exports:
+        print("  pytest --device=rfc2217://%s:%d   (%s)"
+              % (_controller_host(host), export.port, export.device))
+    _say("Ctrl-C stops it.")
+    while not stop.wait(0.5):
+        pass
+    for export in exports:
+        export.stop()
+    print("stopped.")
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # health lines: one per event, as they happen
+
+
+def _controller_host(host: str) -> str:
+    return "THIS-PC" if host in ("0.0.0.0", "::", "") else host
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -167,6 +220,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quota", type=_size, default=None,
                        help="cap on what the home may hold, e.g. 10M (552 beyond it)")
     serve.set_defaults(func=_serve)
+
+    ports = sub.add_parser("ports", help="list serial ports; mark Quectel modules (2c7c)")
+    ports.add_argument("--probe", action="store_true",
+                       help="also say which Quectel ports answer a raw REPL (ports another "
+                            "program holds are reported busy and left alone)")
+    ports.add_argument("--timeout", type=float, default=1.0,
+                       help="seconds to wait for a raw REPL prompt on each port")
+    ports.set_defaults(func=_ports)
+
+    export = sub.add_parser("export", help="export modules over RFC 2217 until Ctrl-C")
+    export.add_argument("devices", nargs="+", metavar="PORT",
+                        help="serial ports to export: COM5, /dev/ttyUSB6, usb:SERIAL:4, ...")
+    export.add_argument("--bind", default="0.0.0.0:4001",
+                        help="HOST:PORT of the first module; the next ones get PORT+1, ... "
+                             "(PORT 0: any free port each; default 0.0.0.0:4001)")
+    export.set_defaults(func=_export)
     return parser
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import serial
 
 from .errors import (
+    DeviceBusy,
     DeviceDisconnected,
     DeviceExecError,
     DeviceNotFound,
@@ -26,6 +27,8 @@ from .errors import (
     HarnessError,
     PushVerifyError,
 )
+from .export_refusal import exporter_refusal
+from .port_names import resolve as resolve_port_name
 from .repl import RawRepl
 from .report.redact import mask_imei
 from .results import StepResult, parse_step_output
@@ -99,36 +102,47 @@ class ModuleInfo:
     micropython: str
     usr_free: int
     usr_total: int
+    resolved_port: str = ""  # [ports] what a stable name (usb:..., hwgrep://...) opened
 
     @property
     def imei_masked(self) -> str:
         return mask_imei(self.imei)
 
 
-def _open_repl(port: str, log: SerialLog, prompt_timeout: float, tries: int) -> RawRepl:
+def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
+               tries: int) -> tuple[RawRepl, str]:
+    """The raw REPL on a --device value, and the port it resolved to."""
+    # [ports] the one place a --device value becomes an open port: stable names
+    # (usb:SERIAL[:IF], hwgrep://) are resolved here, again at every reconnect
+    target = resolve_port_name(port)
     options: dict[str, Any] = {"baudrate": 115200, "timeout": 0.05}
     if not port.startswith("rfc2217://"):  # pyserial's RFC 2217 client has no write timeout
         options["write_timeout"] = 10
     try:
-        ser = serial.serial_for_url(port, **options)
+        ser = serial.serial_for_url(target.port, **options)
     except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
+        refusal = exporter_refusal(target.port)  # [ports] an exporter serving another client
+        if refusal:
+            raise DeviceBusy("%s: %s" % (target.describe(), refusal)) from None
         raise DeviceNotFound(
             "cannot open %s (%s): is the module plugged in, is the port name right "
             "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls /dev/ttyUSB* "
-            "/dev/ttyACM*), is another program holding it?" % (port, exc)) from None
-    repl = RawRepl(LoggedPort(ser, log), port, prompt_timeout=prompt_timeout)
+            "/dev/ttyACM*), is another program holding it?" % (target.describe(), exc)) from None
+    repl = RawRepl(LoggedPort(ser, log), target.describe(), prompt_timeout=prompt_timeout)
     try:
         repl.enter_raw(tries=tries)
     except HarnessError:
         ser.close()
         raise
-    return repl
+    return repl, target.port
 
 
 class Device:
-    def __init__(self, repl: RawRepl, port: str, log: SerialLog) -> None:
+    def __init__(self, repl: RawRepl, port: str, log: SerialLog,
+                 resolved_port: str | None = None) -> None:
         self.repl = repl
         self.port = port
+        self.resolved_port = resolved_port or port  # [ports] today's port of a stable name
         self.log = log
         self.lost: str | None = None  # why the port went away, once it has
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
@@ -139,7 +153,8 @@ class Device:
              tries: int = 3) -> Device:
         """Open a pyserial port (COM5, /dev/ttyUSB6, socket://..., rfc2217://...)."""
         log = log or SerialLog()
-        return cls(_open_repl(port, log, prompt_timeout, tries), port, log)
+        repl, resolved = _open_repl(port, log, prompt_timeout, tries)
+        return cls(repl, port, log, resolved)
 
     def reconnect(self, timeout: float = 15.0) -> None:
         """Reopen the port after a reset or re-plug (USB ports re-enumerate)."""
@@ -151,7 +166,8 @@ class Device:
         last: HarnessError | None = None
         while time.monotonic() < deadline:
             try:
-                self.repl = _open_repl(self.port, self.log, self.repl.prompt_timeout, 1)
+                self.repl, self.resolved_port = _open_repl(self.port, self.log,
+                                                           self.repl.prompt_timeout, 1)
                 self.lost = None
                 self._binary_ok = None
                 return
@@ -353,7 +369,7 @@ class Device:
         model = fields.get("sysname") or (data["uname"][0] if data["uname"] else "?")
         return ModuleInfo(port=self.port, model=model, firmware=str(data["fw"]),
                           imei=data["imei"], micropython=data["mpy"], usr_free=data["free"],
-                          usr_total=data["total"])
+                          usr_total=data["total"], resolved_port=self.resolved_port)
 
     # -- device steps ----------------------------------------------------
 

@@ -11,6 +11,10 @@ class DeviceNotFound(HarnessError):
     """The serial port could not be opened at all."""
 
 
+class DeviceBusy(DeviceNotFound):
+    """Someone else has the port: its RFC 2217 exporter serves another client."""
+
+
 class DeviceNotResponding(HarnessError):
     """The port opened but no raw REPL prompt came back."""
 

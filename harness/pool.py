@@ -32,7 +32,9 @@ import serial
 from filelock import FileLock, Timeout
 
 from .device import Device, ModuleInfo
-from .errors import HarnessError
+from .errors import DeviceBusy, HarnessError
+from .lock_owner import read_owner, write_owner
+from .port_names import locked_port
 
 EMULATED = "emulated"
 LOCK_DIR_ENV = "QPY_HIL_LOCK_DIR"  # overrides the well-known lock folder
@@ -144,7 +146,7 @@ def pool_from_options(devices: Iterable[str] | None,
 def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
     seen: dict[str, ModuleSpec] = {}
     for spec in specs:
-        key = lock_name(spec.port)
+        key = lock_name(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
         if key in seen:
             raise PoolConfigError("%s and %s are the same port; list each module once"
                                   % (seen[key].describe(), spec.describe()))
@@ -259,7 +261,10 @@ class ModuleLock:
 
     def __init__(self, port: str, lock_dir: Path | None = None) -> None:
         self.port = port
-        self.path = (lock_dir or default_lock_dir()) / lock_name(port)
+        # [ports] usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
+        # using COM5 and one using usb:SERIAL never share the module
+        self.target = locked_port(port)
+        self.path = (lock_dir or default_lock_dir()) / lock_name(self.target)
         # not thread-local: a lock taken in one thread may be released in another
         self._file_lock = FileLock(str(self.path), thread_local=False)
         self._guard: serial.SerialBase | None = None
@@ -274,13 +279,16 @@ class ModuleLock:
         try:
             self._file_lock.acquire(timeout=0)
         except Timeout:
-            raise ModuleBusy("%s is in use by another pytest worker or run on this PC "
-                             "(lock file %s)" % (self.port, self.path)) from None
+            owner = read_owner(self.path)  # [ports] who holds it, if it said
+            raise ModuleBusy("%s is in use by another pytest worker or run on this PC%s "
+                             "(lock file %s)" % (self.port, ": " + owner if owner else "",
+                                                 self.path)) from None
         try:
-            self._guard = _exclusive_guard(self.port)
+            self._guard = _exclusive_guard(self.target)
         except ModuleBusy:
             self._file_lock.release()
             raise
+        write_owner(self.path)  # [ports] for whoever finds it busy
 
     def release(self) -> None:
         if self._guard is not None:
@@ -365,6 +373,8 @@ def _open_checked(spec: ModuleSpec, opener: Opener,
     """Open and identify a module; ModuleRejected if it cannot serve this run."""
     try:
         device = opener(spec.port)
+    except DeviceBusy as exc:  # [ports] its RFC 2217 exporter serves another client
+        raise ModuleBusy(str(exc)) from None
     except Exception as exc:  # any failure to open is a health problem, not a crash
         raise ModuleRejected(_why(exc)) from None
     try:
@@ -384,8 +394,28 @@ def _why(exc: Exception) -> str:
 
 
 def check_module(spec: ModuleSpec, opener: Opener, selection: Selection,
-                 lock_dir: Path | None = None) -> Health:
-    """Lock, open, identify, match, release: may this module serve the run?"""
+                 lock_dir: Path | None = None, wait: float = 0.0,
+                 notify: Callable[[str], None] | None = None) -> Health:
+    """Lock, open, identify, match, release: may this module serve the run?
+
+    [ports] A busy module (another run's lock, or its exporter serving another
+    client) is looked at again until `wait` seconds have passed; `notify` hears
+    one line saying who holds it when the wait begins.
+    """
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        health = _check_once(spec, opener, selection, lock_dir)
+        if not health.busy or time.monotonic() >= deadline:
+            return health
+        if notify is not None and not told:
+            told = True
+            notify("waiting up to %.0f s for %s: %s" % (wait, spec.describe(), health.problem))
+        time.sleep(CLAIM_POLL)  # another run holds it: look again, until the deadline
+
+
+def _check_once(spec: ModuleSpec, opener: Opener, selection: Selection,
+                lock_dir: Path | None) -> Health:
     lock = ModuleLock(spec.port, lock_dir)
     try:
         lock.acquire()
@@ -395,6 +425,8 @@ def check_module(spec: ModuleSpec, opener: Opener, selection: Selection,
         device, info = _open_checked(spec, opener, selection)
         device.close()
         return Health(spec, info)
+    except ModuleBusy as exc:
+        return Health(spec, problem=str(exc), busy=True)
     except ModuleRejected as exc:
         return Health(spec, problem=str(exc))
     finally:
@@ -423,6 +455,10 @@ def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selecti
                 continue
             try:
                 device, info = _open_checked(spec, opener, selection)
+            except ModuleBusy as exc:  # [ports] refused by its exporter: wait like a lock
+                lock.release()
+                busy.append(Health(spec, problem=str(exc), busy=True))
+                continue
             except ModuleRejected as exc:
                 lock.release()
                 failed.append(Health(spec, problem=str(exc)))
