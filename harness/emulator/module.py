@@ -17,8 +17,9 @@ from pathlib import Path
 
 from .config import ModuleConfig
 from .console import Console
+from .events import ModulePowerDown, SoftRebootRequest
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
-from .runtime import DeviceRuntime, InputQueue, ModulePowerDown, SoftRebootRequest
+from .runtime import DeviceRuntime, InputQueue
 
 CTRL_C, CTRL_D = 3, 4
 

@@ -28,7 +28,9 @@ import types
 import zlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+from .events import ModulePowerDown, ModuleRestart
+
+if TYPE_CHECKING:  # annotations only: the runtime imports this module, not the other way
     from .runtime import DeviceRuntime
 
 _BOOT = time.monotonic()
@@ -378,8 +380,6 @@ def _modem(rt: DeviceRuntime) -> types.ModuleType:
 
 
 def _misc() -> types.ModuleType:
-    from .runtime import ModulePowerDown, ModuleRestart
-
     def power_restart() -> None:
         raise ModuleRestart
 
