@@ -203,7 +203,7 @@ class DeviceRuntime:
             if frame.filename == "<stdin>" or frame.filename.startswith("/"):
                 if not frame.filename.startswith("/") or self._is_device_file(frame.filename):
                     lines.append('  File "%s", line %d, in %s\n'
-                                 % (frame.filename, frame.lineno, frame.name))
+                                 % (frame.filename, frame.lineno or 0, frame.name))
         lines.append(self._exception_line(exc))
         return "".join(lines)
 

@@ -131,7 +131,7 @@ class DeviceSocket:
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 chunk = self.recv(4096)
                 if not chunk:
