@@ -11,6 +11,7 @@ in fixed blocks, so the peak must not grow with the file size.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import shutil
@@ -21,15 +22,22 @@ from pathlib import Path
 from harness.emulator.config import ModuleConfig
 from harness.emulator.runtime import DeviceRuntime, InputQueue
 from harness.ftpserver import FtpServer
+from harness.layout import DEVICE_DIR, LIB_DIR, USR
+from harness.snippets import STEP_IMPORT, STEP_RUN
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "device_scripts"
 
 
+def _on_host(root: Path, device_path: str) -> Path:
+    """Where a path on the virtual module lives in its folder on the host."""
+    return root / device_path.lstrip("/")
+
+
 def _runtime(root: Path) -> DeviceRuntime:
-    (root / "usr" / "hil" / "lib").mkdir(parents=True, exist_ok=True)
+    _on_host(root, LIB_DIR).mkdir(parents=True, exist_ok=True)
     for script in SCRIPTS.glob("*.py"):
-        target = "lib/" + script.name if script.name == "ftplib.py" else script.name
-        shutil.copy(script, root / "usr" / "hil" / target)
+        target = LIB_DIR if script.name == "ftplib.py" else DEVICE_DIR
+        shutil.copy(script, _on_host(root, target) / script.name)
     output: list[bytes] = []
     config = ModuleConfig(usr_bytes=64 * 1024 * 1024)
     return DeviceRuntime(config, root, output.append, InputQueue())
@@ -38,13 +46,13 @@ def _runtime(root: Path) -> DeviceRuntime:
 def _peak_of_step(root: str, step: str, args: dict, warm: dict,
                   queue: multiprocessing.Queue) -> None:
     rt = _runtime(Path(root))
-    setup = "import usys\nusys.path.insert(0, '/usr/hil')\nimport hil_ftp\n"
+    setup = STEP_IMPORT.fill(DEVICE_DIR, DEVICE_DIR, "hil_ftp")
     # a 1-byte run of the same step first: imports and CPython's own lazy set-up
     # (codecs, DNS helpers) are not the step's memory
-    error = rt.execute(setup + "hil_ftp.run(%r, %r)" % (step, warm))
+    error = rt.execute(setup + STEP_RUN.fill("hil_ftp", step, json.dumps(warm)))
     tracemalloc.start()
     tracemalloc.reset_peak()
-    error = error or rt.execute("hil_ftp.run(%r, %r)" % (step, args))
+    error = error or rt.execute(STEP_RUN.fill("hil_ftp", step, json.dumps(args)))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     queue.put((peak, error))
@@ -74,14 +82,15 @@ def measure(server: FtpServer, step: str, size: int, ftplib: str) -> int:
 def _place(server: FtpServer, root: Path, step: str, name: str, data: bytes,
            ftplib: str) -> dict:
     """Put the payload where the step starts; the step's arguments."""
+    local = USR + "/" + name
     if step == "upload":
-        (root / "usr").mkdir(parents=True, exist_ok=True)
-        (root / "usr" / name).write_bytes(data)
+        _on_host(root, USR).mkdir(parents=True, exist_ok=True)
+        _on_host(root, local).write_bytes(data)
     else:
         server.put(name, data)
     return {"host": server.host, "port": server.port, "user": server.user,
             "password": server.password, "ftplib": ftplib, "remote": name,
-            "local": "/usr/" + name}
+            "local": local}
 
 
 def main() -> None:

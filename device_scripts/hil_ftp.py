@@ -5,7 +5,7 @@
 # never a whole file in memory.
 #
 # Steps: upload, download (one transfer each), session (a list of operations
-# on one control connection, one result per operation), fill, sha, net.
+# on one control connection, one result per operation), fill, net.
 # They work with CPython's ftplib, the harness's own and Quectel's (one Error
 # class, the reply code first in its message; it may return a short download
 # without raising, so a download is checked against SIZE and its final reply).
@@ -40,7 +40,8 @@ ENOSPC = 28
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
 MAX_TEXT = 200  # longest reply or listing line kept in a result
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
-# where the harness keeps the ftplib copies it pushes (see harness/device.py)
+# where the harness keeps the ftplib copies it pushes; the same as harness/layout.py
+# (tests/test_layout.py checks)
 FTPLIB_DIRS = {'bundled': '/usr/hil/lib', 'user': '/usr/hil/user'}
 
 
@@ -687,11 +688,6 @@ def fill(a):
     return {'ok': True, 'step': 'fill', 'bytes': written, 'free': st[0] * st[4]}
 
 
-def sha(a):
-    digest, size = file_sha256(a['path'])
-    return {'ok': digest is not None, 'step': 'sha', 'sha256': digest, 'bytes': size}
-
-
 def net(a):
     # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
     result = {'ok': False, 'step': 'net'}
@@ -716,7 +712,7 @@ def net(a):
 
 
 STEPS = {'upload': upload, 'download': download, 'session': session, 'fill': fill,
-         'sha': sha, 'net': net}
+         'net': net}
 
 
 def run(step, args):

@@ -1,9 +1,4 @@
-"""What the harness puts on the module, and where.
-
-    /usr/hil/*.py          the device steps (device_scripts/, minus ftplib.py)
-    /usr/hil/lib/ftplib.py our MicroPython ftplib ("bundled")
-    /usr/hil/user/ftplib.py a user's own ftplib ("--ftplib=PATH")
-    /usr/hil/run/          files the scenarios create; cleaned per test
+"""Put the device scripts and the chosen ftplib on the module (where: harness/layout.py).
 
 Files whose sha256 already matches on the module are not sent again.
 """
@@ -13,14 +8,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .device import DEVICE_DIR, Device
+from . import snippets
+from .device import Device
+from .layout import DEVICE_DIR, LIB_DIR, USER_DIR
 
-LIB_DIR = DEVICE_DIR + "/lib"
-USER_DIR = DEVICE_DIR + "/user"
 BUNDLED_FTPLIB = "ftplib.py"
 
 
-def deploy_scripts(device: Device, scripts_dir: Path, user_ftplib: Path | None = None) -> list[str]:
+def deploy_scripts(device: Device, scripts_dir: Path) -> list[str]:
     """Sync device scripts to the module; the names of the files actually pushed."""
     pushed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,31 +29,13 @@ def deploy_scripts(device: Device, scripts_dir: Path, user_ftplib: Path | None =
         pushed += device.sync_folder(steps, DEVICE_DIR)
         if any(lib.iterdir()):
             pushed += ["lib/" + n for n in device.sync_folder(lib, LIB_DIR)]
-    if user_ftplib is not None:
-        deploy_scripts_user(device, user_ftplib)
     return pushed
-
-
-FTPLIB_KINDS = ("auto", "bundled", "firmware")
 
 
 def firmware_has_ftplib(device: Device) -> bool:
     """True if `import ftplib` works on the module without our copies on the path."""
-    return bool(device.eval_json(
-        "_hil_has_ftplib()",
-        setup="import usys\n"
-              "def _hil_has_ftplib():\n"
-              "    saved = list(usys.path)\n"
-              "    for d in (%r, %r):\n"
-              "        while d in usys.path:\n"
-              "            usys.path.remove(d)\n"
-              "    try:\n"
-              "        import ftplib\n"
-              "        return True\n"
-              "    except ImportError:\n"
-              "        return False\n"
-              "    finally:\n"
-              "        usys.path[:] = saved\n" % (LIB_DIR, USER_DIR)))
+    return bool(device.eval_json(snippets.HAS_FTPLIB.source,
+                                 setup=snippets.HAS_FTPLIB_FUNC.source))
 
 
 def resolve_ftplib(device: Device, choice: str) -> str:

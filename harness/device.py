@@ -1,8 +1,8 @@
 """A module on the other end of a serial port: run code, move files, run steps.
 
-Everything here is built on RawRepl.exec_raw; the code it sends is
-MicroPython 1.13 (u-names only, no f-strings) so it runs on the module as it
-runs on the virtual one.
+Everything here is built on RawRepl.exec_raw; the code it sends lives in
+harness/snippets.py, where the MicroPython 1.13 gate checks it, so it runs on
+the module as it runs on the virtual one.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import hashlib
 import json
 import posixpath
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import serial
 
+from . import snippets
 from .errors import (
     DeviceBusy,
     DeviceDisconnected,
@@ -28,6 +30,7 @@ from .errors import (
     PushVerifyError,
 )
 from .export_refusal import exporter_refusal
+from .layout import DEVICE_DIR, USR, VALUE_PREFIX
 from .port_names import resolve as resolve_port_name
 from .repl import RawRepl
 from .report.redact import mask_imei
@@ -38,55 +41,6 @@ PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the modu
 BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
 BINARY_IN_FLIGHT = 2  # blocks sent ahead of the module's acks: fits any USB CDC buffer
 ACK = b"\x06"
-VALUE_PREFIX = "HIL-VALUE "  # marks the line eval_json reads, among any other output
-DEVICE_DIR = "/usr/hil"  # everything the harness puts on the module lives here
-
-# Streams a file through sha256 in 1 KiB blocks; None if the file is missing.
-_SHA_FUNC = """
-def _hil_sha(p):
-    import uhashlib, ubinascii
-    try:
-        f = open(p, 'rb')
-    except OSError:
-        return None
-    h = uhashlib.sha256()
-    b = bytearray(1024)
-    n = 0
-    while True:
-        k = f.readinto(b)
-        if not k:
-            break
-        h.update(memoryview(b)[:k])
-        n += k
-    f.close()
-    return [ubinascii.hexlify(h.digest()).decode(), n]
-"""
-
-
-# Reads `size` raw bytes from stdin into a file, acking each block with \x06.
-# Ctrl-C is switched off meanwhile so a 0x03 in the data is data.
-_BINARY_RECEIVER = """
-import usys, micropython, uhashlib, ubinascii
-def _hil_recv(path, size, block):
-    f = open(path, 'wb')
-    h = uhashlib.sha256()
-    src = usys.stdin.buffer
-    got = 0
-    micropython.kbd_intr(-1)
-    try:
-        usys.stdout.write('\\x06')
-        while got < size:
-            data = src.read(min(block, size - got))
-            f.write(data)
-            h.update(data)
-            got += len(data)
-            usys.stdout.write('\\x06')
-    finally:
-        micropython.kbd_intr(3)
-        f.close()
-    digest = ubinascii.hexlify(h.digest()).decode()
-    usys.stdout.write('HIL-VALUE ' + digest + ' ' + str(got) + '\\n')
-"""
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -202,15 +156,13 @@ class Device:
         if err:
             trace = err.decode("utf-8", "replace")
             first = code.strip().splitlines()[0] if code.strip() else ""
-            raise DeviceExecError("code on %s raised %s (first line: %s)"
-                                  % (self.port, _last_line(trace), first[:80]), trace)
+            raise DeviceExecError("code on %s raised %s (first line: %s)" % (
+                self.port, DeviceExecError.last_line(trace) or "an error", first[:80]), trace)
         return text
 
     def eval_json(self, expr: str, timeout: float = 10.0, setup: str = "") -> Any:
         """Evaluate an expression on the module and bring its value back as JSON."""
-        # one write, so another thread's print cannot split the value line
-        out = self.exec("%s\nimport ujson, usys\nusys.stdout.write(%r + ujson.dumps(%s) + '\\n')"
-                        % (setup, VALUE_PREFIX, expr), timeout)
+        out = self.exec(snippets.EVAL_JSON.fill(setup, VALUE_PREFIX, expr), timeout)
         marked = [line.rstrip("\r") for line in out.split("\n") if line.startswith(VALUE_PREFIX)]
         if not marked:
             raise HarnessError("no value came back from %s for %r: %r" % (self.port, expr, out))
@@ -224,38 +176,33 @@ class Device:
 
     def file_hash(self, path: str) -> tuple[str, int] | None:
         """(sha256, size) of a file on the module, computed there; None if missing."""
-        found = self.eval_json("_hil_sha(%r)" % path, timeout=60.0, setup=_SHA_FUNC)
+        found = self.eval_json(snippets.FILE_HASH.fill(path), timeout=60.0,
+                               setup=snippets.SHA_FUNC.source)
         return (found[0], found[1]) if found else None
 
     def file_hashes(self, paths: list[str]) -> dict[str, tuple[str, int] | None]:
-        found = self.eval_json("[_hil_sha(p) for p in %r]" % (paths,), timeout=120.0,
-                               setup=_SHA_FUNC)
+        found = self.eval_json(snippets.FILE_HASHES.fill(paths), timeout=120.0,
+                               setup=snippets.SHA_FUNC.source)
         return {p: (tuple(f) if f else None) for p, f in zip(paths, found, strict=True)}
 
     def makedirs(self, path: str) -> None:
-        self.exec("import uos\npath = ''\nfor part in %r.strip('/').split('/'):\n"
-                  "    path = path + '/' + part\n    try:\n        uos.mkdir(path)\n"
-                  "    except OSError:\n        pass\n" % path)
+        self.exec(snippets.MAKEDIRS.fill(path))
 
     def remove(self, path: str) -> bool:
         """Remove a file; False if it was not there."""
-        return bool(self.eval_json(
-            "_hil_rm(%r)" % path,
-            setup="import uos\ndef _hil_rm(p):\n    try:\n        uos.remove(p)\n"
-                  "        return True\n    except OSError:\n        return False\n"))
+        return bool(self.eval_json(snippets.REMOVE.fill(path),
+                                   setup=snippets.REMOVE_FUNC.source))
 
     def exists(self, path: str) -> bool:
-        return bool(self.eval_json(
-            "_hil_exists(%r)" % path,
-            setup="import uos\ndef _hil_exists(p):\n    try:\n        uos.stat(p)\n"
-                  "        return True\n    except OSError:\n        return False\n"))
+        return bool(self.eval_json(snippets.EXISTS.fill(path),
+                                   setup=snippets.EXISTS_FUNC.source))
 
     def listdir(self, path: str) -> list[str]:
-        return self.eval_json("uos.listdir(%r)" % path, setup="import uos")
+        return self.eval_json(snippets.LISTDIR.fill(path), setup=snippets.IMPORT_UOS.source)
 
-    def statvfs(self, path: str = "/usr") -> tuple[int, int]:
+    def statvfs(self, path: str = USR) -> tuple[int, int]:
         """(free bytes, total bytes) of the partition holding `path`."""
-        st = self.eval_json("uos.statvfs(%r)" % path, setup="import uos")
+        st = self.eval_json(snippets.STATVFS.fill(path), setup=snippets.IMPORT_UOS.source)
         return st[0] * st[4], st[0] * st[2]
 
     def push(self, data: bytes, remote: str) -> str:
@@ -285,29 +232,26 @@ class Device:
         if self._binary_ok is None:
             try:
                 self._binary_ok = bool(self.eval_json(
-                    "hasattr(usys.stdin, 'buffer') and hasattr(micropython, 'kbd_intr')",
-                    setup="import usys, micropython"))
+                    snippets.BINARY_PROBE.source, setup=snippets.BINARY_PROBE_SETUP.source))
             except DeviceExecError:
                 self._binary_ok = False
         return self._binary_ok
 
     def _push_base64(self, data: bytes, remote: str) -> tuple[str, int] | None:
-        self.exec("import ubinascii\n_hil_f = open(%r, 'wb')\n_hil_w = _hil_f.write\n"
-                  "_hil_d = ubinascii.a2b_base64" % remote)
+        self.exec(snippets.BASE64_OPEN.fill(remote))
         try:
             for start in range(0, len(data), PUSH_CHUNK):
                 chunk = binascii.b2a_base64(data[start:start + PUSH_CHUNK], newline=False)
-                self.exec("_hil_w(_hil_d(%r))" % chunk, timeout=30.0)
+                self.exec(snippets.BASE64_WRITE.fill(chunk), timeout=30.0)
         finally:
-            self.exec("_hil_f.close()")
+            self.exec(snippets.BASE64_CLOSE.source)
         return self.file_hash(remote)
 
     def _push_binary(self, data: bytes, remote: str) -> tuple[str, int] | None:
         """Raw bytes read from stdin by a small receiver, acked block by block."""
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
-        self.repl.start_exec(_BINARY_RECEIVER + "_hil_recv(%r, %d, %d)"
-                             % (remote, len(data), block))
+        self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block))
         acked = -1  # the receiver acks once when ready, then once per block
         sent = 0
         while acked < len(blocks):
@@ -316,8 +260,8 @@ class Device:
                 err = self.repl.read_until(b"\x04", 10.0) or b""
                 self.repl.enter_raw()  # blocks we sent may sit in the REPL's line buffer
                 trace = err[:-1].decode("utf-8", "replace")
-                raise DeviceExecError("binary push to %s:%s failed: %s"
-                                      % (self.port, remote, _last_line(trace)), trace)
+                raise DeviceExecError("binary push to %s:%s failed: %s" % (
+                    self.port, remote, DeviceExecError.last_line(trace) or "an error"), trace)
             if marker is None:
                 how = self.repl.recover()
                 raise DeviceTimeout("binary push to %s:%s stalled (%s)" % (self.port, remote, how))
@@ -356,15 +300,7 @@ class Device:
     # -- identity --------------------------------------------------------
 
     def info(self) -> ModuleInfo:
-        setup = (
-            "import uos, usys\ntry:\n    import modem\n    _fw = modem.getDevFwVersion()\n"
-            "    _imei = modem.getDevImei()\nexcept Exception:\n    _fw = ''\n    _imei = ''\n"
-            "_un = uos.uname()\n_st = uos.statvfs('/usr')\n"
-        )
-        data = self.eval_json(
-            "{'uname': [str(x) for x in _un], 'fw': _fw, 'imei': str(_imei), "
-            "'mpy': '.'.join([str(x) for x in usys.implementation.version]), "
-            "'free': _st[0] * _st[4], 'total': _st[0] * _st[2]}", setup=setup)
+        data = self.eval_json(snippets.INFO.source, setup=snippets.INFO_SETUP.source)
         fields = dict(item.split("=", 1) for item in data["uname"] if "=" in item)
         model = fields.get("sysname") or (data["uname"][0] if data["uname"] else "?")
         return ModuleInfo(port=self.port, model=model, firmware=str(data["fw"]),
@@ -374,22 +310,18 @@ class Device:
     # -- device steps ----------------------------------------------------
 
     def run_step(self, module: str, step: str, args: dict[str, Any],
-                 timeout: float = 60.0, path: str = DEVICE_DIR) -> StepResult:
-        """Run one step of a device script; its single result line, parsed."""
-        for secret in args.get("secrets", ()):
+                 timeout: float = 60.0, path: str = DEVICE_DIR,
+                 secrets: Iterable[str] = ()) -> StepResult:
+        """Run one step of a device script; its single result line, parsed.
+
+        `secrets` (passwords in `args`) stay on the host: the serial log masks them.
+        """
+        for secret in secrets:
             self.log.add_secret(secret)
-        code = (
-            "import usys, ujson\nif %r not in usys.path:\n    usys.path.insert(0, %r)\n"
-            "import %s\n%s.run(%r, ujson.loads(%r))\n"
-            % (path, path, module, module, step, json.dumps(args))
-        )
+        code = (snippets.STEP_IMPORT.fill(path, path, module)
+                + snippets.STEP_RUN.fill(module, step, json.dumps(args)))
         output = self.exec(code, timeout)
         return parse_step_output(output)
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "an error"
 
 
 def _fmt(sha: str, size: int) -> str:

@@ -40,7 +40,12 @@ class DeviceExecError(HarnessError):
 
     @property
     def exception_line(self) -> str:
-        lines = [line for line in self.device_traceback.strip().splitlines() if line.strip()]
+        return self.last_line(self.device_traceback)
+
+    @staticmethod
+    def last_line(device_traceback: str) -> str:
+        """The exception line of what the module printed ('' if it printed nothing)."""
+        lines = [line for line in device_traceback.strip().splitlines() if line.strip()]
         return lines[-1] if lines else ""
 
 

@@ -245,6 +245,9 @@ POSITIONAL_ONLY_METHODS = frozenset({
 })
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# try/except, and Python 3.11's try/except* (which has the same fields)
+_TRY_NODES: tuple[type[ast.Try], ...] = tuple(
+    kind for kind in (ast.Try, getattr(ast, "TryStar", None)) if kind is not None)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -461,7 +464,7 @@ class _Checker:
 
     def _prepare_imports(self) -> None:
         for node in ast.walk(self.tree):
-            if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            if isinstance(node, _TRY_NODES):
                 handlers = [h for h in node.handlers if _handler_catches_import_error(h)]
                 if not handlers:
                     continue

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import serial
 
+from . import snippets
 from .errors import (
     DeviceDisconnected,
     DeviceNotResponding,
@@ -28,6 +29,7 @@ from .errors import (
     DeviceTimeout,
     ReplRefused,
 )
+from .layout import SYNC_PREFIX
 from .serial_log import SerialPortLike
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
@@ -156,8 +158,8 @@ class RawRepl:
         prompt the module printed before it has been read, and none is left to
         be mistaken for the answer to the next command."""
         token = "%x" % time.monotonic_ns()
-        self.write(b"print('HIL-SYNC-' + '%s')" % token.encode() + CTRL_D)
-        if self.read_until(b"HIL-SYNC-" + token.encode(), self.prompt_timeout) is None:
+        self.write(snippets.SYNC.fill(SYNC_PREFIX, token).encode() + CTRL_D)
+        if self.read_until((SYNC_PREFIX + token).encode(), self.prompt_timeout) is None:
             return False
         for marker in (CTRL_D, CTRL_D, b">"):
             if self.read_until(marker, self.prompt_timeout) is None:
@@ -174,9 +176,6 @@ class RawRepl:
                 self.read_until(RAW_PROMPT, timeout) is None or not self._sync():
             raise DeviceNotResponding(
                 "%s did not come back from a soft reboot within %.0f s" % (self.name, timeout))
-
-    def interrupt(self) -> None:
-        self.write(CTRL_C + CTRL_C)
 
     def recover(self) -> str:
         """Stop whatever runs and get back to the raw prompt; says how it was done."""

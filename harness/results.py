@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ResultError
-
-RESULT_PREFIX = "HIL-RESULT "
+from .layout import RESULT_PREFIX
 
 
 class ResultFields:

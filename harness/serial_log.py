@@ -17,8 +17,6 @@ TX, RX = ">>", "<<"
 class SerialPortLike(Protocol):
     """The part of pyserial's Serial that the harness uses."""
 
-    timeout: float | None
-
     @property
     def in_waiting(self) -> int: ...
 

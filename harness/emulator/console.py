@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .config import ModuleConfig
-from .runtime import DeviceRuntime, InputQueue, ModuleRestart, SoftRebootRequest
+from .events import ModuleRestart, SoftRebootRequest
+from .runtime import DeviceRuntime, InputQueue
 
 CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = 1, 2, 3, 4, 5
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"

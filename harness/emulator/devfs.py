@@ -12,6 +12,7 @@ import errno
 import os
 import posixpath
 from pathlib import Path
+from typing import Any
 
 WRITABLE_PARTITION = "/usr"
 
@@ -84,7 +85,7 @@ class DeviceFs:
 
     # -- operations (each maps host errors to MicroPython-style OSError) ---
 
-    def open(self, path: str, mode: str = "r", *args: object, **kwargs: object) -> DeviceFile:
+    def open(self, path: str, mode: str = "r", *args: Any, **kwargs: Any) -> DeviceFile:
         if not isinstance(mode, str):
             raise TypeError("mode must be str")
         writing = any(flag in mode for flag in "wax+")
@@ -92,7 +93,7 @@ class DeviceFs:
             self.require_writable(path)
         host = self.host(path)
         try:
-            raw = open(host, mode if "b" in mode else mode, *args, **kwargs)  # noqa: SIM115
+            raw = open(host, mode, *args, **kwargs)  # noqa: SIM115
         except OSError as exc:
             raise device_oserror(exc.errno or errno.EIO) from None
         return DeviceFile(raw, self, writing)

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from .config import ModuleConfig
 from .console import Console
+from .events import ModulePowerDown, SoftRebootRequest
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
-from .runtime import DeviceRuntime, InputQueue, ModulePowerDown, SoftRebootRequest
+from .runtime import DeviceRuntime, InputQueue
 
 CTRL_C, CTRL_D = 3, 4
 
@@ -50,8 +51,9 @@ class ModuleProcess:
             signal.signal(signal.SIGUSR1, on_interrupt)
 
     def _interrupt_program(self) -> None:
-        if hasattr(signal, "pthread_kill"):
-            signal.pthread_kill(self._main_thread.ident, signal.SIGUSR1)
+        ident = self._main_thread.ident  # never None: the main thread is running
+        if hasattr(signal, "pthread_kill") and ident is not None:
+            signal.pthread_kill(ident, signal.SIGUSR1)
         else:  # Windows: no signals between threads; the next bytecode raises
             import _thread
 

@@ -21,25 +21,10 @@ from harness.mpy_profile import first_syntax_violation  # the gate's MicroPython
 
 from .config import ModuleConfig
 from .devfs import DeviceFs
+from .events import MODULE_EVENTS
 from .umodules import build_builtin_modules
 
 DEFAULT_PATH = ["", "/usr"]
-
-
-class ModuleRestart(BaseException):
-    """misc.Power.powerRestart(): the module reboots, back to the friendly REPL."""
-
-
-class ModulePowerDown(BaseException):
-    """misc.Power.powerDown(): the module goes away, its USB port with it."""
-
-
-class SoftRebootRequest(BaseException):
-    """Ctrl-D reached a script that ignores Ctrl-C: the firmware soft-reboots."""
-
-
-# not reported as errors of the running code: the console acts on them
-MODULE_EVENTS = (ModuleRestart, ModulePowerDown, SoftRebootRequest)
 
 
 class InputQueue:
@@ -134,11 +119,7 @@ class DeviceRuntime:
     def import_module(self, name: str, globals=None, locals=None, fromlist=(), level=0):
         if level:
             raise ImportError("relative import not supported")
-        top = name.split(".")[0]
-        module = self._load(top)
-        if fromlist or "." not in name:
-            return module
-        return module
+        return self._load(name.split(".")[0])
 
     def _load(self, name: str) -> types.ModuleType:
         if name in self.modules:
@@ -222,7 +203,7 @@ class DeviceRuntime:
             if frame.filename == "<stdin>" or frame.filename.startswith("/"):
                 if not frame.filename.startswith("/") or self._is_device_file(frame.filename):
                     lines.append('  File "%s", line %d, in %s\n'
-                                 % (frame.filename, frame.lineno, frame.name))
+                                 % (frame.filename, frame.lineno or 0, frame.name))
         lines.append(self._exception_line(exc))
         return "".join(lines)
 

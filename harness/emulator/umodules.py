@@ -28,7 +28,9 @@ import types
 import zlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+from .events import ModulePowerDown, ModuleRestart
+
+if TYPE_CHECKING:  # annotations only: the runtime imports this module, not the other way
     from .runtime import DeviceRuntime
 
 _BOOT = time.monotonic()
@@ -129,7 +131,7 @@ class DeviceSocket:
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 chunk = self.recv(4096)
                 if not chunk:
@@ -378,8 +380,6 @@ def _modem(rt: DeviceRuntime) -> types.ModuleType:
 
 
 def _misc() -> types.ModuleType:
-    from .runtime import ModulePowerDown, ModuleRestart
-
     def power_restart() -> None:
         raise ModuleRestart
 

@@ -38,6 +38,8 @@ def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
 
 def _port_text(m: Mapping[str, Any]) -> str:
     text = str(m.get("port"))
+    if m.get("resolved_port") and m.get("resolved_port") != m.get("port"):
+        text += f" -> {m['resolved_port']}"  # a stable name (usb:, hwgrep://) and what it opened
     if m.get("name") and m.get("name") != m.get("port"):
         text += f" ({m['name']})"
     return text + (", a virtual module" if m.get("emulated") else "")

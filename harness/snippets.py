@@ -1,0 +1,159 @@
+"""Every piece of MicroPython the host sends to the module, in one place.
+
+The module runs MicroPython 1.13 (u-names only, no f-strings). The 1.13 gate
+(tests/test_micropython_gate.py) compiles every Snippet below with mpy-cross
+v5 and checks it against harness/mpy_profile.py. A template (%-fields) is
+checked filled in with its `sample` values, the form the module receives.
+
+Device.eval_json sends a setup snippet, then EVAL_JSON around an expression
+snippet; RawRepl, Device and deploy send the rest as they are or filled in.
+The device steps themselves are files in device_scripts/ (gated there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .layout import LIB_DIR, SYNC_PREFIX, USER_DIR, USR, VALUE_PREFIX
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """MicroPython source; with %-fields, a template that `fill` fills in."""
+
+    source: str
+    sample: tuple[Any, ...] = ()  # a template's values, for the gate
+
+    def fill(self, *values: Any) -> str:
+        return self.source % values
+
+
+def every_snippet() -> dict[str, Snippet]:
+    """Name -> snippet, for the gate."""
+    return {name: value for name, value in globals().items() if isinstance(value, Snippet)}
+
+
+# -- the wire (RawRepl) ---------------------------------------------------------
+
+# a no-op with a fresh token: once its output is back, nothing older is left unread
+SYNC = Snippet("print(%r + %r)", (SYNC_PREFIX, "18f3a2b4c5d6"))
+
+
+# -- values back as JSON (Device.eval_json) ---------------------------------------
+
+# one write, so another thread's print cannot split the value line
+EVAL_JSON = Snippet("%s\nimport ujson, usys\nusys.stdout.write(%r + ujson.dumps(%s) + '\\n')",
+                    ("import uos", VALUE_PREFIX, "uos.listdir('/usr')"))
+
+IMPORT_UOS = Snippet("import uos")
+LISTDIR = Snippet("uos.listdir(%r)", ("/usr/hil/run",))
+STATVFS = Snippet("uos.statvfs(%r)", (USR,))
+
+# Streams a file through sha256 in 1 KiB blocks; None if the file is missing.
+SHA_FUNC = Snippet("""
+def _hil_sha(p):
+    import uhashlib, ubinascii
+    try:
+        f = open(p, 'rb')
+    except OSError:
+        return None
+    h = uhashlib.sha256()
+    b = bytearray(1024)
+    n = 0
+    while True:
+        k = f.readinto(b)
+        if not k:
+            break
+        h.update(memoryview(b)[:k])
+        n += k
+    f.close()
+    return [ubinascii.hexlify(h.digest()).decode(), n]
+""")
+FILE_HASH = Snippet("_hil_sha(%r)", ("/usr/hil/hil_ftp.py",))
+FILE_HASHES = Snippet("[_hil_sha(p) for p in %r]", (["/usr/hil/hil_ftp.py", "/usr/hil/x.py"],))
+
+REMOVE_FUNC = Snippet("import uos\ndef _hil_rm(p):\n    try:\n        uos.remove(p)\n"
+                      "        return True\n    except OSError:\n        return False\n")
+REMOVE = Snippet("_hil_rm(%r)", ("/usr/hil/run/t-up.bin",))
+
+EXISTS_FUNC = Snippet("import uos\ndef _hil_exists(p):\n    try:\n        uos.stat(p)\n"
+                      "        return True\n    except OSError:\n        return False\n")
+EXISTS = Snippet("_hil_exists(%r)", ("/usr/hil/run/t-up.bin",))
+
+# can the module take raw bytes on stdin (the binary push)?
+BINARY_PROBE_SETUP = Snippet("import usys, micropython")
+BINARY_PROBE = Snippet("hasattr(usys.stdin, 'buffer') and hasattr(micropython, 'kbd_intr')")
+
+INFO_SETUP = Snippet(
+    "import uos, usys\ntry:\n    import modem\n    _fw = modem.getDevFwVersion()\n"
+    "    _imei = modem.getDevImei()\nexcept Exception:\n    _fw = ''\n    _imei = ''\n"
+    "_un = uos.uname()\n_st = uos.statvfs(%r)\n" % USR)
+INFO = Snippet(
+    "{'uname': [str(x) for x in _un], 'fw': _fw, 'imei': str(_imei), "
+    "'mpy': '.'.join([str(x) for x in usys.implementation.version]), "
+    "'free': _st[0] * _st[4], 'total': _st[0] * _st[2]}")
+
+# does `import ftplib` work without our copies on the path (the firmware's own)?
+HAS_FTPLIB_FUNC = Snippet(
+    "import usys\n"
+    "def _hil_has_ftplib():\n"
+    "    saved = list(usys.path)\n"
+    "    for d in (%r, %r):\n"
+    "        while d in usys.path:\n"
+    "            usys.path.remove(d)\n"
+    "    try:\n"
+    "        import ftplib\n"
+    "        return True\n"
+    "    except ImportError:\n"
+    "        return False\n"
+    "    finally:\n"
+    "        usys.path[:] = saved\n" % (LIB_DIR, USER_DIR))
+HAS_FTPLIB = Snippet("_hil_has_ftplib()")
+
+
+# -- files ------------------------------------------------------------------------
+
+MAKEDIRS = Snippet("import uos\npath = ''\nfor part in %r.strip('/').split('/'):\n"
+                   "    path = path + '/' + part\n    try:\n        uos.mkdir(path)\n"
+                   "    except OSError:\n        pass\n", ("/usr/hil/run",))
+
+# the base64 push: open once, one exec per chunk, close
+BASE64_OPEN = Snippet("import ubinascii\n_hil_f = open(%r, 'wb')\n_hil_w = _hil_f.write\n"
+                      "_hil_d = ubinascii.a2b_base64", ("/usr/hil/run/t-up.bin",))
+BASE64_WRITE = Snippet("_hil_w(_hil_d(%r))", (b"aGlsLWZ0cA==",))
+BASE64_CLOSE = Snippet("_hil_f.close()")
+
+# Reads `size` raw bytes from stdin into a file, acking each block with \x06.
+# Ctrl-C is switched off meanwhile so a 0x03 in the data is data.
+_RECEIVER = """
+import usys, micropython, uhashlib, ubinascii
+def _hil_recv(path, size, block):
+    f = open(path, 'wb')
+    h = uhashlib.sha256()
+    src = usys.stdin.buffer
+    got = 0
+    micropython.kbd_intr(-1)
+    try:
+        usys.stdout.write('\\x06')
+        while got < size:
+            data = src.read(min(block, size - got))
+            f.write(data)
+            h.update(data)
+            got += len(data)
+            usys.stdout.write('\\x06')
+    finally:
+        micropython.kbd_intr(3)
+        f.close()
+    digest = ubinascii.hexlify(h.digest()).decode()
+    usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
+""" % VALUE_PREFIX
+PUSH_BINARY = Snippet(_RECEIVER + "_hil_recv(%r, %d, %d)", ("/usr/hil/run/t-up.bin", 4096, 512))
+
+
+# -- device steps (device_scripts/*.py, pushed to /usr/hil) ----------------------
+
+STEP_IMPORT = Snippet("import usys, ujson\nif %r not in usys.path:\n    usys.path.insert(0, %r)\n"
+                      "import %s\n", ("/usr/hil", "/usr/hil", "hil_ftp"))
+STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
+                   ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))

@@ -1,0 +1,140 @@
+"""The host library has no import circle.
+
+A circle works until someone imports the "wrong" module first, then fails with
+a half-initialised module (the emulator's runtime and firmware modules once
+imported each other for the reboot/power events). Two checks: a static graph
+of every import in harness/ (also the ones inside functions, which only hide a
+circle until the function runs), and, for the emulator, a real import of each
+module first in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "harness"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    # imports for annotations only never run: they cannot form a circle
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """The harness modules `name` imports when it (or one of its functions) runs."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), str(path))]
+    while pending:
+        node = pending.pop()
+        if _is_type_checking_block(node):
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".")
+                base = base[: len(base) - node.level + (1 if is_package else 0)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            # `from package import module` imports that module too
+            found.update(target + "." + alias.name for alias in node.names)
+        pending.extend(ast.iter_child_nodes(node))
+    edges = set()
+    for target in found:
+        # `import harness.emulator.runtime` runs harness.emulator first
+        parts = target.split(".")
+        for end in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:end])
+            if prefix in known and prefix != name:
+                edges.add(prefix)
+    return edges
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in (ROOT / PACKAGE).rglob("*.py")}
+    known = set(files)
+    return {name: _imports(path, name, known) for name, path in files.items()}
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle as [a, b, ..., a], or None."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> list[str] | None:
+        if name in trail:
+            return trail[trail.index(name):] + [name]
+        if name in done:
+            return None
+        for target in sorted(graph.get(name, ())):
+            # a package importing its own submodules is how packages work
+            if target.startswith(name + "."):
+                continue
+            circle = visit(target, trail + [name])
+            if circle:
+                return circle
+        done.add(name)
+        return None
+
+    for start in sorted(graph):
+        circle = visit(start, [])
+        if circle:
+            return circle
+    return None
+
+
+def test_harness_has_no_import_circle():
+    graph = import_graph()
+    assert "harness.emulator.runtime" in graph  # the walk found the package
+    assert find_circle(graph) is None, " -> ".join(find_circle(graph) or [])
+
+
+def test_the_circle_finder_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_circle(graph) == ["a", "b", "c", "a"]
+    assert find_circle({"a": {"b"}, "b": set()}) is None
+
+
+def test_a_function_level_import_counts(tmp_path):
+    source = "def f():\n    from .runtime import X\n"
+    path = tmp_path / "umodules.py"
+    path.write_text(source)
+    known = {"harness.emulator.runtime", "harness.emulator.umodules", "harness.emulator"}
+    edges = _imports(path, "harness.emulator.umodules", known)
+    assert "harness.emulator.runtime" in edges
+    guarded = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .runtime import X\n"
+    path.write_text(guarded)
+    assert "harness.emulator.runtime" not in _imports(path, "harness.emulator.umodules", known)
+
+
+EMULATOR_MODULES = sorted(
+    _module_name(p) for p in (ROOT / PACKAGE / "emulator").glob("*.py"))
+
+
+@pytest.mark.parametrize("first", EMULATOR_MODULES)
+def test_each_emulator_module_imports_first_in_a_fresh_interpreter(first):
+    # then the others: over the whole parametrisation each pair is tried in both orders
+    order = [first] + [name for name in EMULATOR_MODULES if name != first]
+    code = "import importlib\nfor name in %r:\n    importlib.import_module(name)\n" % order
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
