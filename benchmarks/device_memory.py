@@ -20,7 +20,7 @@ from pathlib import Path
 
 from harness.emulator.config import ModuleConfig
 from harness.emulator.runtime import DeviceRuntime, InputQueue
-from harness.ftpserver import FtpServer
+from harness.servers.local.server import FtpServer
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "device_scripts"
 

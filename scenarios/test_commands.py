@@ -3,8 +3,8 @@
 Every scenario is one `session` step: the module opens one control connection,
 runs the listed operations and reports each one's reply code. The host then
 checks the effect on the server (a file that appeared, moved or went away)
-through ServerControl; folders are checked on a local server only (the
-ServerControl surface has files, not folders).
+through the server contract (harness/servers/contract.py); folders are checked on a
+local server only (the contract had files, not folders).
 """
 
 from __future__ import annotations
