@@ -23,9 +23,10 @@ from .device import Device
 from .emulator import ModuleConfig, VirtualModule
 from .errors import HarnessError
 from .exporter import export_ports, parse_bind
-from .ftpserver import FtpServer
 from .ports import list_ports, listing, probe_quectel
-from .server_spec import advertised_address, format_port_range, parse_port_range
+from .servers.factory import ServerOptions, build_server
+from .servers.local.server import FtpServer
+from .servers.spec import ServerSpec, advertised_address, format_port_range, parse_port_range
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -88,7 +89,7 @@ def _size(text: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        host, masquerade = advertised_address(args.bind, args.public_host, "--public-host")
+        advertised_address(args.bind, args.public_host, "--public-host")  # this CLI's words
         passive = parse_port_range(args.passive_ports) if args.passive_ports else None
     except ValueError as exc:
         print("error: %s" % exc, file=sys.stderr)
@@ -98,12 +99,13 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     root = args.root or Path(tempfile.mkdtemp(prefix="qpy-hil-serve-"))
-    server = FtpServer(root, user=args.user, host=host, bind=args.bind, port=args.port,
-                       quota_bytes=args.quota, passive_ports=passive,
-                       masquerade_address=masquerade)
     try:
+        server = build_server(ServerSpec("local"), ServerOptions(
+            home=root, user=args.user, bind=args.bind, public_host=args.public_host,
+            port=args.port, passive_ports=passive, quota_bytes=args.quota))
+        assert isinstance(server, FtpServer)  # the local kind
         server.start()
-        _show(server, args, passive, masquerade)
+        _show(server, args, passive)
         while not stop.wait(0.5) and server.loop_error is None:
             pass
         server.stop()
@@ -114,10 +116,9 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(server: FtpServer, args: argparse.Namespace, passive: range | None,
-          masquerade: str | None) -> None:
+def _show(server: FtpServer, args: argparse.Namespace, passive: range | None) -> None:
     # the one place the harness shows a password: to the person who started the server
-    print("qpy-ftp-hil FTP server on %s" % server.url())
+    print("qpy-ftp-hil FTP server on %s" % server.url)
     print("  host      %s" % server.host)
     print("  port      %d" % server.port)
     print("  user      %s" % server.user)
@@ -126,8 +127,8 @@ def _show(server: FtpServer, args: argparse.Namespace, passive: range | None,
     print("  listening %s:%d" % (server.bind, server.port))
     if passive:
         print("  passive   %s" % format_port_range(passive))
-    if masquerade:
-        print("  PASV      answers with %s" % masquerade)
+    if server.masquerade_address:
+        print("  PASV      answers with %s" % server.masquerade_address)
     if args.quota is not None:
         print("  quota     %d bytes" % args.quota)
     print("Ctrl-C stops it.")

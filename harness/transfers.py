@@ -29,7 +29,7 @@ from .device import Device
 from .errors import DeviceDisconnected, HarnessError
 from .layout import RUN_DIR
 from .results import ResultFields, StepResult
-from .server_control import ServerControl
+from .servers.contract import HasTranscript, Server
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
@@ -223,7 +223,7 @@ def explain_text_damage(text_lf: bytes, device: Digest | None) -> str | None:
 class FtpRun:
     """Runs transfer steps for one test and cleans up what it created."""
 
-    def __init__(self, device: Device, server: ServerControl, test_id: str,
+    def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
                  reconnect_timeout: float = 30.0) -> None:
         self.device = device
@@ -270,26 +270,25 @@ class FtpRun:
 
     def transcript_mark(self) -> int | None:
         """A mark in the server's transcript; None where the server keeps none."""
-        mark = getattr(self.server, "transcript_mark", None)
-        return mark() if mark is not None else None
+        return self.server.transcript_mark() if isinstance(self.server, HasTranscript) else None
 
     def transcript_since(self, mark: int | None) -> str | None:
         """What the server saw and said since the mark (passwords masked), or None."""
-        text_of = getattr(self.server, "transcript_text", None)
-        return None if text_of is None or mark is None else text_of(since=mark)
+        if mark is None or not isinstance(self.server, HasTranscript):
+            return None
+        return self.server.transcript_text(since=mark)
 
     @property
     def home(self) -> str:
         """The server folder a session starts in: the account's home, or the session
         folder of a server we are only attached to."""
-        return getattr(self.server, "folder", "") or "/"
+        return self.server.folder or "/"
 
     def ftp_args(self, **more: Any) -> dict[str, Any]:
         args = {"host": self.server.host, "port": self.server.port, "user": self.server.user,
                 "password": self.server.password, "ftplib": self.ftplib_kind}
-        folder = getattr(self.server, "folder", "")
-        if folder:  # names are relative to it, for the module as for ServerControl
-            args["cwd"] = folder
+        if self.server.folder:  # names are relative to it, for the module as for the server
+            args["cwd"] = self.server.folder
         args.update(more)
         return args
 
@@ -405,13 +404,14 @@ class FtpRun:
     def wait_server_idle(self, timeout: float = 5.0) -> None:
         """Wait until the server holds no control connection (a limit test needs that)."""
         deadline = time.monotonic() + timeout
-        text_of = getattr(self.server, "transcript_text", None)
-        if text_of is None:
+        server = self.server
+        if not isinstance(server, HasTranscript):
             return
-        while open_sessions(text_of()):
+        while open_sessions(server.transcript_text()):
             if time.monotonic() > deadline:
+                held = sorted(open_sessions(server.transcript_text()))
                 raise HarnessError("the FTP server still holds control connections %s after "
-                                   "%.0f s" % (sorted(open_sessions(text_of())), timeout))
+                                   "%.0f s" % (held, timeout))
             time.sleep(0.02)  # polling the server's transcript, bounded by the deadline
 
     def server_dir_exists(self, name: str) -> bool:

@@ -3,9 +3,10 @@
 Every scenario is one `session` step: the module opens one control connection,
 runs the listed operations and reports each one's reply code. The host then
 checks the effect on the server (a file or folder that appeared, moved or went
-away) through ServerControl. Where the server keeps a transcript (ours, local or
-over SSH) the tests also read what it saw; a server we only attach to keeps
-none, and those tests say which other evidence they assert instead.
+away) through the server contract (harness/servers/contract.py). Where the server
+keeps a transcript (ours, local or over SSH) the tests also read what it saw; a
+server we only attach to keeps none, and those tests say which other evidence
+they assert instead.
 """
 
 from __future__ import annotations

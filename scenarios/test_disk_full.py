@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, DeviceTimeout
-from harness.server_control import ControlledServer
+from harness.servers.contract import ControlledServer
 from harness.transfers import FtpRun
 
 ENOSPC = 28

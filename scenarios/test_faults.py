@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.server_control import ControlledServer
+from harness.servers.contract import ControlledServer
 from harness.transfers import FtpRun, Transfer
 
 pytestmark = pytest.mark.faults

@@ -20,7 +20,7 @@ def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, xsha256_serv
                                                    make_payload: Callable[[int], bytes]) -> None:
     """The module asks the server for the hash of what it just stored (XSHA256)."""
     transfer = ftp_run.upload(make_payload(payload_size), name="hashed.bin", verify_hash=True)
-    transfer.assert_intact()  # the host's own check, through ServerControl.digest
+    transfer.assert_intact()  # the host's own check, through Server.digest
     result = transfer.result
     assert result.get("hash_code") == 213, "XSHA256: %s" % result.get("hash_reply")
     assert transfer.checksums is not None and transfer.checksums.server is not None

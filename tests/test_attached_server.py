@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.attached_server import (
+from harness.servers.attached import (
     PASSWORD_ENV,
     AttachedServer,
     AttachedServerError,
     password_from,
 )
-from harness.ftpserver import FtpServer
-from harness.server_spec import parse_server_spec
+from harness.servers.local.server import FtpServer
+from harness.servers.spec import parse_server_spec
 from tests.support import accepts, free_port, free_port_range, stop_process
 
 pytestmark = pytest.mark.timeout(120)

@@ -13,7 +13,7 @@ import pytest
 from harness.deploy import deploy_scripts, firmware_has_ftplib, resolve_ftplib
 from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.ftpserver import FtpServer
+from harness.servers.local.server import FtpServer
 
 ROOT = Path(__file__).resolve().parents[1]
 QUECTEL_LIKE = Path(__file__).with_name("quectel_ftplib_like.py")

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from pyftpdlib.handlers import FTPHandler
 
-from harness.ftp_faults import FAULT_NAMES
-from harness.ftpserver import FtpServer, FtpServerError
+from harness.servers.local.faults import FAULT_NAMES
+from harness.servers.local.server import FtpServer, FtpServerError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -106,8 +106,8 @@ def client(server: FtpServer) -> Iterator[ftplib.FTP]:
 
 def test_start_picks_a_port_and_url_leaves_out_the_password(server: FtpServer) -> None:
     assert server.port > 0
-    assert server.url() == f"ftp://hil@127.0.0.1:{server.port}/"
-    assert PASSWORD not in server.url()
+    assert server.url == f"ftp://hil@127.0.0.1:{server.port}/"
+    assert PASSWORD not in server.url
     assert server.root.is_dir()
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError
-from harness.ftpserver import FtpServer
+from harness.servers.local.server import FtpServer
 from harness.transfers import (
     FtpRun,
     digest_of,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.results import StepResult
-from harness.server_control import ControlledServer
+from harness.servers.contract import ControlledServer
 from harness.transfers import TEXT_RULE, FtpRun, Transfer, digest_of
 from harness.verify import Checksums, Digest
 
@@ -22,7 +22,7 @@ MODES = ["flip", "truncate"]
 
 
 def damaged(data: bytes, mode: str) -> bytes:
-    """What the server's corrupt fault makes of data (see harness/ftp_faults.py)."""
+    """What the server's corrupt fault makes of data (see harness/servers/local/faults.py)."""
     if mode == "truncate":
         return data[:-1]
     middle = len(data) // 2

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.agent_link import BOOTSTRAP, AgentError
-from harness.remote_server import RemoteServer, SshTarget, remote_command, ssh_command
+from harness.servers.agent_link import BOOTSTRAP, AgentError
+from harness.servers.ssh import RemoteServer, SshTarget, remote_command, ssh_command
 from tests.support import accepts, free_port, free_port_range, stop_process
 
 pytestmark = pytest.mark.timeout(120)

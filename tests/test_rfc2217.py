@@ -22,8 +22,8 @@ import serial
 
 from harness.deploy import deploy_scripts
 from harness.device import Device
-from harness.ftpserver import FtpServer
 from harness.pool import ModuleSpec, Selection, claim_module, lock_name
+from harness.servers.local.server import FtpServer
 from harness.transfers import FtpRun
 from tests.support import stop_process
 

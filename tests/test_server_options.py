@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.ftpserver import FtpServer
-from harness.server_spec import (
+from harness.servers.local.server import FtpServer
+from harness.servers.spec import (
     ServerSpec,
     advertised_address,
     parse_port_range,
@@ -96,7 +96,7 @@ def test_server_binds_one_address_and_tells_another(tmp_path: Path) -> None:
     server = FtpServer(tmp_path, host="127.0.0.2", bind="127.0.0.1", port=0,
                        passive_ports=passive, masquerade_address="127.0.0.2")
     with server:
-        assert server.url().startswith("ftp://hil@127.0.0.2:")
+        assert server.url.startswith("ftp://hil@127.0.0.2:")
         ftp = ftplib.FTP(timeout=TIMEOUT)
         ftp.connect("127.0.0.1", server.port)
         try:

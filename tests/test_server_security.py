@@ -25,12 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.agent_link import BOOTSTRAP
-from harness.attached_server import AttachedServer
-from harness.ftpserver import MASK, FtpServer
-from harness.remote_server import RemoteServer, SshTarget
 from harness.serial_log import RX, TX, SerialLog
-from harness.server_spec import parse_server_spec
+from harness.servers.agent_link import BOOTSTRAP
+from harness.servers.attached import AttachedServer
+from harness.servers.local.server import FtpServer
+from harness.servers.local.transcript import MASK
+from harness.servers.spec import parse_server_spec
+from harness.servers.ssh import RemoteServer, SshTarget
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -292,8 +293,7 @@ def test_ftp_clients_reach_no_control_command(any_server: FtpServer | RemoteServ
     finally:
         ftp.close()
     assert any_server.digest("still-fine.bin").size == 4096  # no quota, no fault took hold
-    if isinstance(any_server, FtpServer):
-        assert any_server.faults.active() == []
+    assert any_server.active_faults() == []
 
 
 def _listening_ports(pid: int) -> set[int]:

@@ -6,24 +6,28 @@
     server.digest("t-up.bin"); server.set_quota(0); server.inject_fault("drop_data")
     server.stop()           # the server ends and its temporary home is deleted
 
-Everything goes through the one ssh connection (harness/agent_link.py): the FTP side
-never learns a control command, and the password travels on the connection's stdin,
-never on a command line. If the harness dies or the link drops, the agent ends the
-server by itself (stdin EOF, parent death, or its watchdog).
+Everything goes through the one ssh connection (agent_link.py): the FTP side never
+learns a control command, and the password travels on the connection's stdin, never
+on a command line. If the harness dies or the link drops, the agent ends the server
+by itself (stdin EOF, parent death, or its watchdog). The calls it forwards are the
+allow-list in remote_calls.py.
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .agent_link import BOOTSTRAP, AgentLink, AgentRequestError
-from .server_spec import advertised_address, format_port_range
-from .verify import Digest
+from harness.servers.agent_link import BOOTSTRAP, AgentLink, AgentRequestError
+from harness.servers.contract import HasFaults, HasStorageLimits, HasTranscript, Server
+from harness.servers.remote_calls import REMOTE_CALLS, decode, request_args
+from harness.servers.spec import ServerSpec, advertised_address
+
+if TYPE_CHECKING:
+    from harness.servers.factory import ServerOptions
 
 DEFAULT_PORT = 2121  # a fixed control port, so the cloud firewall can name it
 DEFAULT_PASSIVE_PORTS = range(60000, 60101)
@@ -32,6 +36,8 @@ PUT_CHUNK = 192 * 1024  # raw bytes per put request (256 KiB once base64-encoded
 # the defaults for a harness that must never sit at a prompt; --ftp-ssh-option wins
 SSH_DEFAULTS = ("BatchMode=yes", "ServerAliveInterval=10", "ServerAliveCountMax=3",
                 "ConnectTimeout=20")
+
+C = TypeVar("C", bound=type)
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,34 @@ def ssh_command(target: SshTarget, command: str, key: str | None = None,
     return [*argv, "--", "%s@%s" % (target.user, target.host), command]
 
 
-class RemoteServer:
-    """A ControlledServer (harness/server_control.py) run by the agent at the far end."""
+def _forwarder(name: str) -> Callable[..., Any]:
+    def call(self: RemoteServer, *args: Any, **kwargs: Any) -> Any:
+        return self.call(name, *args, **kwargs)
+
+    contract_method = getattr(REMOTE_CALLS[name], name)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = contract_method.__doc__
+    return call
+
+
+def forwards_remote_calls(cls: C) -> C:
+    """Give a class every call of remote_calls.REMOTE_CALLS whose contract it claims (as a
+    base class) and does not write itself; each one runs at the far end."""
+    for name, contract in REMOTE_CALLS.items():
+        if contract in cls.__mro__ and name not in cls.__dict__:
+            setattr(cls, name, _forwarder(name))
+    return cls
+
+
+# The bases are the contract this kind claims; mypy reads the methods from them, and
+# forwards_remote_calls() fills them in.
+@forwards_remote_calls
+class RemoteServer(Server, HasFaults, HasStorageLimits, HasTranscript):
+    """Our FTP server with every ability, run by the agent (agent.py) at the far end."""
 
     mode = "ssh"
-    supports_control = True
     folder = ""  # the module works in the login folder, the server's fresh home
+    hash_command: str | None = "XSHA256"
 
     def __init__(self, command: list[str], describe: str, *, public_host: str,
                  bind: str = "0.0.0.0", port: int = DEFAULT_PORT,
@@ -98,8 +126,9 @@ class RemoteServer:
                    **server_args)
 
     def __repr__(self) -> str:
-        return "<RemoteServer %s via %s>" % (self.url(), self.link.describe)
+        return "<RemoteServer %s via %s>" % (self.url, self.link.describe)
 
+    @property
     def url(self) -> str:
         return "ftp://%s@%s:%d/" % (self.user, self.host, self.port)
 
@@ -135,58 +164,37 @@ class RemoteServer:
         else:
             self.link.close()  # nothing far away to stop: it ended with the link
 
-    def describe_network(self) -> str:
-        """One line for the person: where the module connects and what the firewall needs."""
-        passive = format_port_range(self.passive_ports) if self.passive_ports else "any"
-        return "%s (listening on %s:%d, passive ports %s, PASV address %s)" % (
-            self.url(), self.bind, self.port, passive, self.masquerade_address)
+    # --- the calls (remote_calls.REMOTE_CALLS)
 
-    # --- the ServerControl surface
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one allowed call at the far end; a bad name or parameter raises ValueError
+        here, as FtpServer raises it."""
+        return self._request(name, request_args(name, args, kwargs))
 
-    def _call(self, op: str, **args: Any) -> Any:
+    def _request(self, name: str, named: dict[str, Any]) -> Any:
         try:
-            return self.link.request(op, **args)
+            return decode(self.link.request(name, **named))
         except AgentRequestError as exc:
-            if exc.kind == "ValueError":  # a bad name or parameter, as FtpServer raises
+            if exc.kind == "ValueError":
                 raise ValueError(str(exc)) from None
             raise
 
     def put(self, name: str, data: bytes) -> None:
+        """Place a file at the far end, in pieces a slow link carries within the timeout."""
         for offset in range(0, max(len(data), 1), PUT_CHUNK):
-            chunk = data[offset:offset + PUT_CHUNK]
-            self._call("put", name=name, data=base64.b64encode(chunk).decode("ascii"),
-                       append=offset > 0)
+            piece = request_args("put", (name, data[offset:offset + PUT_CHUNK]), {})
+            self._request("put", {**piece, "append": offset > 0})
 
-    def digest(self, name: str) -> Digest | None:
-        found = self._call("digest", name=name)
-        return None if found is None else Digest(found["sha256"], found["size"])
 
-    def remove(self, name: str) -> None:
-        self._call("remove", name=name)
-
-    def dir_exists(self, name: str) -> bool:
-        return self._call("dir_exists", name=name)
-
-    def remove_dir(self, name: str) -> None:
-        """Remove a folder in the home with everything in it (never the home itself)."""
-        self._call("remove_dir", name=name)
-
-    # --- the ControlledServer surface
-
-    def set_quota(self, quota_bytes: int | None) -> None:
-        self._call("set_quota", quota_bytes=quota_bytes)
-
-    def set_disk_free(self, free_bytes: int | None, *, fail_at: str = "write") -> None:
-        self._call("set_disk_free", free_bytes=free_bytes, fail_at=fail_at)
-
-    def inject_fault(self, name: str, **params: Any) -> None:
-        self._call("inject_fault", name=name, params=params)
-
-    def clear_faults(self, *names: str) -> None:
-        self._call("clear_faults", names=list(names))
-
-    def transcript_mark(self) -> int:
-        return self._call("transcript_mark")
-
-    def transcript_text(self, since: int = 0) -> str:
-        return self._call("transcript_text", since=since)
+def build(spec: ServerSpec, options: ServerOptions) -> RemoteServer:
+    """The ssh:// kind from --ftp-server and the options (see factory.py)."""
+    port = DEFAULT_PORT if options.port is None else options.port
+    if port:
+        port += options.port_offset  # one server per xdist worker, each on its own port
+    return RemoteServer.over_ssh(
+        SshTarget(spec.user, spec.host, spec.port),
+        key=options.ssh_key, ssh_options=options.ssh_options, python=options.ssh_python,
+        public_host=options.public_host, bind=options.bind or "0.0.0.0", port=port,
+        passive_ports=options.passive_ports or DEFAULT_PASSIVE_PORTS,
+        quota_bytes=options.quota_bytes, user=options.user,
+        watchdog=options.watchdog, timeout=options.timeout)

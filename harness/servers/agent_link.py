@@ -1,6 +1,6 @@
-"""The harness's end of the server agent (harness/server_agent.py): JSON lines over pipes.
+"""The harness's end of the server agent (agent.py): JSON lines over pipes.
 
-The child process is `ssh ... python3 -u -c BOOTSTRAP` (harness/remote_server.py), or,
+The child process is `ssh ... python3 -u -c BOOTSTRAP` (ssh.py), or,
 in the harness's own tests, a local Python running the same bootstrap. The agent's
 code and the harness modules it needs travel over the child's stdin, so the far host
 needs nothing but Python and pyftpdlib.
@@ -19,19 +19,19 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 # Runs on the far host: read this many bytes of agent source from stdin, run them.
 BOOTSTRAP = ("import sys;b=sys.stdin.buffer;"
-             "exec(compile(b.read(int(b.readline())),'server_agent.py','exec'))")
-# The harness modules the agent imports, sent in memory ("harness" is an empty package).
-BUNDLE = ("harness.errors", "harness.verify", "harness.ftp_faults", "harness.ftpserver")
+             "exec(compile(b.read(int(b.readline())),'agent.py','exec'))")
+# The harness modules the agent imports, sent in memory ("harness" is an empty package):
+# these two and every module of harness/servers/ but the agent itself.
+BUNDLE = ("harness.errors", "harness.verify")
 STDERR_LINES = 40  # how much of the child's stderr is kept for error messages
 STDERR_WAIT = 2.0  # seconds to let the stderr reader catch up once the child has gone
 
-_HERE = Path(__file__).resolve().parent
 
 
 class AgentError(HarnessError):
@@ -48,11 +48,19 @@ class AgentRequestError(AgentError):
 
 def agent_payload() -> bytes:
     """What goes down the child's stdin first: the agent's source, then the bundle line."""
-    source = (_HERE / "server_agent.py").read_bytes()
+    # found from here at call time: in the agent's memory bundle this module has no file
+    here = Path(__file__).resolve().parent  # harness/servers
+    harness = here.parent
+    agent = here / "agent.py"
+    source = agent.read_bytes()
     sources = {"harness": ""}
     for name in BUNDLE:
-        path = _HERE / (name.split(".", 1)[1] + ".py")
-        sources[name] = path.read_text(encoding="utf-8")
+        sources[name] = (harness / (name.split(".", 1)[1] + ".py")).read_text(encoding="utf-8")
+    for path in sorted(here.rglob("*.py")):
+        if path != agent:
+            parts = path.relative_to(harness.parent).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            sources[name] = path.read_text(encoding="utf-8")
     bundle = json.dumps({"bundle": sources}).encode("utf-8")
     return b"%d\n%s%s\n" % (len(source), source, bundle)
 
@@ -88,9 +96,13 @@ class AgentLink:
                              "(Debian: apt-get install openssh-client; Windows 10+: "
                              "Settings > Optional features > OpenSSH Client)?"
                              % (self.describe, self.command[0], exc)) from exc
-        threading.Thread(target=self._read_stdout, name="agent-stdout", daemon=True).start()
-        self._stderr_reader = threading.Thread(target=self._read_stderr, name="agent-stderr",
-                                               daemon=True)
+        # Popen made all three pipes: stdin, stdout and stderr are never None here
+        assert self.process.stdout is not None and self.process.stderr is not None
+        threading.Thread(target=self._read_stdout, args=(self.process.stdout,),
+                         name="agent-stdout", daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr,
+                                               args=(self.process.stderr,),
+                                               name="agent-stderr", daemon=True)
         self._stderr_reader.start()
         # from a thread: until ssh is connected the pipe fills and a write would block
         threading.Thread(target=self._send_agent, name="agent-send", daemon=True).start()
@@ -133,7 +145,8 @@ class AgentLink:
         if kill:
             proc.kill()
         try:
-            proc.stdin.close()
+            if proc.stdin is not None:
+                proc.stdin.close()
         except OSError:
             pass
         try:
@@ -161,13 +174,13 @@ class AgentLink:
         raise AgentRequestError("%s: %s" % (self.describe, answer.get("error")),
                                 str(answer.get("type")))
 
-    def stderr_tail(self) -> str:
-        return "\n".join(self._stderr)
-
     def _write(self, data: bytes) -> None:
+        stdin = self.process.stdin if self.process is not None else None
         try:
-            self.process.stdin.write(data)
-            self.process.stdin.flush()
+            if stdin is None:
+                raise ValueError("the agent was never started")
+            stdin.write(data)
+            stdin.flush()
         except (OSError, ValueError) as exc:
             raise AgentError("%s: the connection is closed (%s)%s"
                              % (self.describe, exc, self._why())) from exc
@@ -203,8 +216,8 @@ class AgentLink:
 
     # --- reader threads
 
-    def _read_stdout(self) -> None:
-        for line in iter(self.process.stdout.readline, b""):
+    def _read_stdout(self, stdout: IO[bytes]) -> None:
+        for line in iter(stdout.readline, b""):
             try:
                 message = json.loads(line)
             except ValueError:
@@ -215,6 +228,6 @@ class AgentLink:
                 self._stderr.append(line.decode("utf-8", "replace").rstrip())
         self._inbox.put(None)
 
-    def _read_stderr(self) -> None:
-        for line in iter(self.process.stderr.readline, b""):
+    def _read_stderr(self, stderr: IO[bytes]) -> None:
+        for line in iter(stderr.readline, b""):
             self._stderr.append(line.decode("utf-8", "replace").rstrip())

@@ -3,8 +3,8 @@
 The harness logs in like any client (CPython's ftplib). It creates one session folder
 inside /folder, puts and removes files only there, and verifies a file with the
 server's XSHA256 / HASH when FEAT offers one, else by downloading and hashing it. It
-cannot set a quota or inject a fault (supports_control is False), so scenarios that
-need that skip. At the end it deletes the session folder, and nothing else.
+meets contract.Server and claims no ability: no quota, no faults, no transcript, so
+scenarios that need one skip. At the end it deletes the session folder, and nothing else.
 
 The password comes from QPY_HIL_FTP_PASSWORD or a prompt, never from the command line.
 """
@@ -20,13 +20,19 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from .errors import HarnessError
-from .verify import Digest
+from harness.errors import HarnessError
+from harness.servers.spec import ServerSpec
+from harness.verify import Digest
+
+if TYPE_CHECKING:
+    from harness.servers.factory import ServerOptions
 
 PASSWORD_ENV = "QPY_HIL_FTP_PASSWORD"
 BLOCK = 64 * 1024
 _SHA256_HEX = re.compile(r"\b[0-9a-fA-F]{64}\b")
+_DOWNLOAD = object()  # the server's hash did not answer: hash a download instead
 
 
 class AttachedServerError(HarnessError):
@@ -60,10 +66,9 @@ def _code(err: BaseException) -> int | None:
 
 
 class AttachedServer:
-    """A ServerControl (harness/server_control.py) for an existing FTP server."""
+    """contract.Server for an existing FTP server, and nothing more."""
 
     mode = "ftp"
-    supports_control = False
 
     def __init__(self, host: str, user: str, password: str, *, port: int = 21,
                  base: str = "/", timeout: float = 30.0, session: str | None = None) -> None:
@@ -79,8 +84,9 @@ class AttachedServer:
         self._created = False
 
     def __repr__(self) -> str:
-        return "<AttachedServer %s>" % self.url()
+        return "<AttachedServer %s>" % self.url
 
+    @property
     def url(self) -> str:
         return "ftp://%s@%s:%d%s/" % (self.user, self.host, self.port, self.folder)
 
@@ -182,7 +188,7 @@ class AttachedServer:
         names = {posixpath.basename(entry.rstrip("/")) for entry in listed}
         return sorted(names - {"", ".", ".."})
 
-    # --- the ServerControl surface
+    # --- contract.Server
 
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)
@@ -204,22 +210,22 @@ class AttachedServer:
         with self._session() as ftp:
             if self.hash_command is not None:
                 found = self._server_hash(ftp, path)
-                if found is not False:
-                    return found
+                if found is not _DOWNLOAD:
+                    return found if isinstance(found, Digest) else None
             return self._download_hash(ftp, path)
 
-    def _server_hash(self, ftp: ftplib.FTP, path: str) -> Digest | None | bool:
-        """The server's own sha256 (None: no such file); False to fall back to a download."""
+    def _server_hash(self, ftp: ftplib.FTP, path: str) -> Digest | None | object:
+        """The server's own sha256 (None: no such file); _DOWNLOAD to fall back to a download."""
         try:
             if self.hash_command == "HASH":
                 ftp.sendcmd("OPTS HASH SHA-256")
             reply = ftp.sendcmd("%s %s" % (self.hash_command, path))
             size = ftp.size(path)
         except ftplib.error_perm as exc:
-            return None if _code(exc) == 550 else False
+            return None if _code(exc) == 550 else _DOWNLOAD
         found = _SHA256_HEX.search(reply)
         if found is None or size is None:
-            return False
+            return _DOWNLOAD
         return Digest(found.group(0).lower(), size)
 
     @staticmethod
@@ -267,3 +273,12 @@ class AttachedServer:
             except ftplib.error_perm as exc:
                 if _code(exc) != 550:  # 550: it is not there, which is what we want
                     raise
+
+
+def build(spec: ServerSpec, options: ServerOptions) -> AttachedServer:
+    """The ftp:// kind from --ftp-server and the options (see factory.py)."""
+    if not options.password:
+        raise AttachedServerError("no password for ftp://%s%s: set %s"
+                                  % (spec.target(), spec.folder, PASSWORD_ENV))
+    return AttachedServer(spec.host, spec.user, options.password, port=spec.port or 21,
+                          base=spec.folder, timeout=options.timeout)

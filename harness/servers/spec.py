@@ -13,11 +13,11 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 WILDCARDS = ("", "0.0.0.0", "::")
-KINDS = ("local", "ssh", "ftp")
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,29 @@ class ServerSpec:
         return "%s@%s%s" % (self.user, self.host, port)
 
 
-def parse_server_spec(text: str) -> ServerSpec:
-    """Parse --ftp-server; ValueError says what a valid value looks like."""
+@dataclass(frozen=True)
+class Syntax:
+    """How one kind is written in --ftp-server."""
+
+    usage: str  # e.g. "ssh://user@host[:port]"; a kind without "://" is its bare name
+    takes_folder: bool = False  # the URL's path names a folder on the server
+
+
+def parse_server_spec(text: str, kinds: Mapping[str, Syntax] | None = None) -> ServerSpec:
+    """Parse --ftp-server (the kinds of factory.KINDS unless told); ValueError says what a
+    valid value looks like."""
+    if kinds is None:
+        from harness.servers.factory import KINDS  # the factory knows every kind
+
+        kinds = {name: kind.syntax for name, kind in KINDS.items()}
     text = text.strip()
-    if text == "local":
-        return ServerSpec("local")
+    if text in kinds and "://" not in kinds[text].usage:
+        return ServerSpec(text)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
-    if scheme not in ("ssh", "ftp"):
-        raise ValueError(
-            "--ftp-server=%s: use 'local', 'ssh://user@host[:port]' or "
-            "'ftp://user@host[:port]/folder'" % text)
+    if scheme not in kinds or "://" not in kinds[scheme].usage:
+        usages = ["'%s'" % kind.usage for kind in kinds.values()]
+        raise ValueError("--ftp-server=%s: use %s or %s"
+                         % (text, ", ".join(usages[:-1]), usages[-1]))
     url = urlsplit(text)
     if url.password is not None:
         raise ValueError(
@@ -62,13 +75,13 @@ def parse_server_spec(text: str) -> ServerSpec:
     if url.query or url.fragment:
         raise ValueError("--ftp-server=%s: no ?query or #fragment is allowed" % text)
     folder = "/"
-    if scheme == "ftp":
+    if kinds[scheme].takes_folder:
         folder = posixpath.normpath("/" + unquote(url.path).strip("/"))
         if folder.startswith("//"):
             folder = "/" + folder.lstrip("/")
     elif url.path not in ("", "/"):
-        raise ValueError("--ftp-server=%s: an ssh:// server takes no folder; it serves "
-                         "a fresh temporary folder on the host" % text)
+        raise ValueError("--ftp-server=%s: an %s:// server takes no folder; it serves "
+                         "a fresh temporary folder on the host" % (text, scheme))
     return ServerSpec(scheme, unquote(url.username), url.hostname, port, folder)
 
 

@@ -2,7 +2,7 @@
 
 A fault is a name plus parameters, checked here once so a typo in a test fails at
 `inject_fault()` with a message naming the valid choices, not later as a server that
-silently behaves normally. The server (harness/ftpserver.py) asks a `FaultSet`
+silently behaves normally. The server (server.py, data_handler.py) asks a `FaultSet`
 which faults are active at the moment it needs to decide something.
 
     drop_data        after_bytes=0, on="both"       close the data connection after N bytes

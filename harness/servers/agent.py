@@ -1,12 +1,14 @@
 """The far end of --ftp-server=ssh://: our FTP server on the cloud host, driven over stdin/stdout.
 
-harness/agent_link.py starts it through ssh as `python3 -u -c BOOTSTRAP`: the bootstrap
-reads this file's source from stdin and runs it; this file then reads the harness
-modules it needs (one JSON "bundle" line), imports them from memory and answers
-requests, one JSON object per line each way:
+agent_link.py starts it through ssh as `python3 -u -c BOOTSTRAP`: the bootstrap
+reads this file's source from stdin and runs it as a script; this file then reads the
+harness modules it needs (one JSON "bundle" line), imports them from memory and
+answers requests, one JSON object per line each way:
 
     harness -> agent   {"id": 3, "op": "digest", "name": "t-up.bin"}
-    agent -> harness   {"id": 3, "ok": true, "result": {"sha256": "...", "size": 1024}}
+    agent -> harness   {"id": 3, "ok": true, "result": {"$digest": ["...", 1024]}}
+
+Besides start / stop / ping it answers only the calls in remote_calls.REMOTE_CALLS.
 
 Nothing is installed on the host: the code lives in memory, the FTP home is a fresh
 temporary folder, and both are gone when the agent ends. It ends on "stop", on stdin
@@ -21,7 +23,6 @@ and nothing newer than Python 3.8, whatever the host runs.
 
 from __future__ import annotations
 
-import base64
 import importlib.abc
 import importlib.util
 import json
@@ -38,7 +39,7 @@ from typing import Any, BinaryIO
 
 PROTOCOL = 1
 MIN_PYTHON = (3, 8)  # the host's Python, not the harness's: cloud images lag behind
-MIN_PYFTPDLIB = (2, 0)  # harness/ftpserver.py uses pyftpdlib 2's module layout
+MIN_PYFTPDLIB = (2, 0)  # harness/servers/local/ uses pyftpdlib 2's module layout
 STARTUP_WATCHDOG = 60.0  # seconds to wait for "start" before giving up on the harness
 POLL = 0.2  # how often the watchdog looks at the parent and the silence, in seconds
 
@@ -84,7 +85,7 @@ def install_bundle(sources: dict[str, str]) -> str | None:
     for name in sources:
         sys.modules.pop(name, None)  # never mix with a harness installed on the host
     sys.meta_path.insert(0, _BundleImporter(sources))
-    import harness.ftpserver  # noqa: F401  (fail here, with the reason, not at "start")
+    import harness.servers.factory  # noqa: F401  (fail here, with the reason, not at "start")
     return None
 
 
@@ -134,13 +135,8 @@ class Agent:
             except (ValueError, AttributeError):
                 self.send({"event": "error", "error": "request is not a JSON object"})
                 return True
-            method = getattr(self, "op_" + op, None)
-            if method is None:
-                self.send({"id": rid, "ok": False, "type": "ValueError",
-                           "error": "unknown request %r" % op})
-                return True
             try:
-                self.send({"id": rid, "ok": True, "result": method(request)})
+                self.send({"id": rid, "ok": True, "result": self.answer(op, request)})
             except Exception as err:
                 self.send({"id": rid, "ok": False, "type": type(err).__name__,
                            "error": str(err)})
@@ -151,30 +147,48 @@ class Agent:
 
     # --- requests
 
+    def answer(self, op: str, request: dict[str, Any]) -> Any:
+        """The result of one request; ValueError for a request not on the allow-list."""
+        from harness.servers.remote_calls import REMOTE_CALLS, invoke
+
+        own = {"ping": self.ping, "start": self.start, "stop": self.stop}
+        if op in own:
+            return own[op](request)
+        contract = REMOTE_CALLS.get(op)
+        if contract is None:
+            raise ValueError("unknown request %r" % op)
+        server = self._server()
+        if not isinstance(server, contract):
+            raise ValueError("the server here cannot %r" % op)
+        named = {key: value for key, value in request.items() if key not in ("id", "op")}
+        return invoke(getattr(server, op), named)
+
     def _server(self) -> Any:
         if self.server is None:
             raise RuntimeError("the FTP server is not started; send 'start' first")
         return self.server
 
-    def op_ping(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ping(self, request: dict[str, Any]) -> dict[str, Any]:
         error = self.server.loop_error if self.server is not None else None
         return {"loop_error": None if error is None else repr(error)}
 
-    def op_start(self, request: dict[str, Any]) -> dict[str, Any]:
+    def start(self, request: dict[str, Any]) -> dict[str, Any]:
         if self.server is not None:
             raise RuntimeError("the FTP server is already running")
         from pathlib import Path
 
-        from harness.ftpserver import FtpServer
+        from harness.servers.factory import ServerOptions, build_server
+        from harness.servers.spec import ServerSpec
 
         ports = request.get("passive_ports")
         self.root = tempfile.mkdtemp(prefix="qpy-hil-ftp-")
-        server = FtpServer(
-            Path(self.root), user=request["user"], password=request["password"],
-            host=request["bind"], port=int(request["port"]),
-            quota_bytes=request.get("quota_bytes"),
-            passive_ports=range(ports[0], ports[1] + 1) if ports else None,
-            masquerade_address=request.get("masquerade"))
+        # the harness resolved the PASV address already: it is the public host here
+        options = ServerOptions(
+            home=Path(self.root), user=request["user"], password=request["password"],
+            bind=request["bind"], public_host=request.get("masquerade"),
+            port=int(request["port"]), quota_bytes=request.get("quota_bytes"),
+            passive_ports=range(ports[0], ports[1] + 1) if ports else None)
+        server = build_server(ServerSpec("local"), options)
         try:
             server.start()
         except Exception:
@@ -185,45 +199,7 @@ class Agent:
         self.watchdog = float(request.get("watchdog") or STARTUP_WATCHDOG)
         return {"port": server.port, "root": self.root}
 
-    def op_put(self, request: dict[str, Any]) -> None:
-        target = self._server().path(request["name"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "ab" if request.get("append") else "wb") as f:
-            f.write(base64.b64decode(request["data"]))
-
-    def op_digest(self, request: dict[str, Any]) -> dict[str, Any] | None:
-        found = self._server().digest(request["name"])
-        return None if found is None else {"sha256": found.sha256, "size": found.size}
-
-    def op_remove(self, request: dict[str, Any]) -> None:
-        self._server().remove(request["name"])
-
-    def op_dir_exists(self, request: dict[str, Any]) -> bool:
-        return self._server().dir_exists(request["name"])
-
-    def op_remove_dir(self, request: dict[str, Any]) -> None:
-        self._server().remove_dir(request["name"])
-
-    def op_set_quota(self, request: dict[str, Any]) -> None:
-        self._server().set_quota(request.get("quota_bytes"))
-
-    def op_set_disk_free(self, request: dict[str, Any]) -> None:
-        self._server().set_disk_free(request.get("free_bytes"),
-                                     fail_at=request.get("fail_at", "write"))
-
-    def op_inject_fault(self, request: dict[str, Any]) -> None:
-        self._server().inject_fault(request["name"], **request.get("params", {}))
-
-    def op_clear_faults(self, request: dict[str, Any]) -> None:
-        self._server().clear_faults(*request.get("names", []))
-
-    def op_transcript_mark(self, request: dict[str, Any]) -> int:
-        return self._server().transcript_mark()
-
-    def op_transcript_text(self, request: dict[str, Any]) -> str:
-        return self._server().transcript_text(int(request.get("since", 0)))
-
-    def op_stop(self, request: dict[str, Any]) -> None:
+    def stop(self, request: dict[str, Any]) -> None:
         self.end("stopped by the harness")
 
     # --- the end

@@ -1,0 +1,189 @@
+"""A data connection: storage errors answered properly, and the data faults.
+
+drop_data and stall cut a transfer after N bytes, throttle slows it, corrupt
+damages a stored file; see faults.py for their parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pyftpdlib.exceptions import _RetryError  # what pyftpdlib's recv() raises for EAGAIN
+from pyftpdlib.handlers import ThrottledDTPHandler
+
+from harness.servers.local.faults import Fault, corrupt_stored_file
+from harness.servers.local.storage import (
+    EDQUOT,
+    ENOSPC,
+    UploadFile,
+    errno_of,
+    storage_reply,
+)
+
+if TYPE_CHECKING:
+    from harness.servers.local.server import FtpServer
+
+log = logging.getLogger(__name__)
+
+REPLY_DROPPED = "426 Connection closed; transfer aborted."
+
+
+class DataHandler(ThrottledDTPHandler):
+    """A data connection: answers storage errors properly and carries the data faults."""
+
+    owner: FtpServer  # set on the per-server subclass
+
+    def __init__(self, sock: Any, cmd_channel: Any) -> None:
+        self._stalled = False
+        self._write_failed = False
+        throttle = self.owner.faults.get("throttle")
+        if throttle is not None:
+            # read before super().__init__, which sizes the buffers from these limits
+            rate = throttle.params["bytes_per_second"]
+            self.read_limit = rate if throttle.applies_to("stor") else 0
+            self.write_limit = rate if throttle.applies_to("retr") else 0
+        super().__init__(sock, cmd_channel)
+        if not self._closed:
+            self.owner.live.add(self)
+
+    # --- faults that cut a transfer short
+
+    def _direction(self) -> str | None:
+        if self.receive:
+            return "stor"
+        return "retr" if self.file_obj is not None else None  # None: a listing
+
+    def _cut_fault(self) -> Fault | None:
+        """The drop_data or stall fault acting on this transfer (the earlier one wins)."""
+        direction = self._direction()
+        if direction is None:
+            return None
+        faults = self.owner.faults
+        found = [
+            f
+            for f in (faults.get("drop_data"), faults.get("stall"))
+            if f is not None and f.applies_to(direction)
+        ]
+        return min(found, key=lambda f: f.params["after_bytes"], default=None)
+
+    def _trip(self, fault: Fault, moved: int) -> None:
+        if self._closed or self._stalled:
+            return
+        if fault.name == "drop_data":
+            self.cmd_channel.note(f"fault drop_data: data connection closed after {moved} bytes")
+            self._resp = (REPLY_DROPPED, log.info)
+            self.close()
+        else:
+            self.cmd_channel.note(f"fault stall: data connection stalled after {moved} bytes")
+            self._stalled = True
+            self.del_channel()  # no more events: nothing sent or read, socket stays open
+
+    def add_channel(self, map: Any = None, events: Any = None) -> None:
+        if not self._stalled:  # the throttler would wake a stalled channel up
+            super().add_channel(map, events)
+
+    def send(self, data: bytes) -> int:
+        fault = self._cut_fault()
+        if fault is None:
+            return super().send(data)
+        left = fault.params["after_bytes"] - self.tot_bytes_sent
+        sent = super().send(data[:left]) if left > 0 else 0
+        if left - sent <= 0:
+            self._trip(fault, self.tot_bytes_sent)
+        return sent
+
+    def handle_read(self) -> None:
+        # pyftpdlib's own version, plus the cut faults and a proper storage error reply
+        size = self.ac_in_buffer_size
+        fault = self._cut_fault()
+        if fault is not None:
+            left = fault.params["after_bytes"] - self.tot_bytes_received
+            if left <= 0:
+                self._trip(fault, self.tot_bytes_received)
+                return
+            size = min(size, left)
+        try:
+            chunk = self.recv(size)
+        except _RetryError:
+            return
+        except OSError:
+            self.handle_error()
+            return
+        self.tot_bytes_received += len(chunk)
+        if not chunk:
+            self.transfer_finished = True
+            return
+        if self._data_wrapper is not None:
+            chunk = self._data_wrapper(chunk)
+        try:
+            self.file_obj.write(chunk)
+        except OSError as err:
+            self._abort(err)
+            return
+        if fault is not None and self.tot_bytes_received >= fault.params["after_bytes"]:
+            self._trip(fault, self.tot_bytes_received)
+
+    handle_read_event = handle_read  # the base class aliased its own handle_read
+
+    # --- errors and the end of a transfer
+
+    def _abort(self, err: BaseException) -> None:
+        """A file write failed: answer 552 / 452 / 451 and end the transfer."""
+        self._write_failed = True
+        self._resp = (storage_reply(err), log.info)
+        self.close()
+
+    def handle_error(self) -> None:
+        err = sys.exc_info()[1]
+        code = errno_of(err)
+        if err is not None and self.receive and code in (EDQUOT, ENOSPC):
+            self._abort(err)
+        elif isinstance(err, OSError) and code is not None:
+            # stock pyftpdlib loses the errno here and answers "426 None"
+            self._resp = (f"426 {os.strerror(code)}; transfer aborted.", log.warning)
+            self.close()
+        else:
+            super().handle_error()
+
+    def close(self) -> None:
+        if not self._closed:
+            self.owner.live.discard(self)
+            if self.receive and self.file_obj is not None:
+                self._finish_upload()
+        super().close()  # closes the socket, then sends the reply in self._resp
+
+    def _finish_upload(self) -> None:
+        """Close the uploaded file before the reply goes out, so the client sees its final state."""
+        f = self.file_obj
+        if not f.closed:
+            try:
+                f.close()
+            except OSError as err:  # e.g. a full disk found while flushing
+                if not self._write_failed:
+                    self._write_failed = True
+                    self._resp = (storage_reply(err), log.info)
+        if self._write_failed:
+            self.transfer_finished = False
+            if not self.owner.keep_partial:
+                self._discard_partial(f)
+        elif self.transfer_finished:
+            fault = self.owner.faults.get("corrupt")
+            if fault is not None and fault.params["on"] == "stored":
+                mode = fault.params["mode"]
+                corrupt_stored_file(f.name, mode)
+                self.cmd_channel.note(f"fault corrupt: stored file damaged ({mode})")
+
+    def _discard_partial(self, f: UploadFile) -> None:
+        """Remove a failed upload; a failed APPE / resume only loses what it added."""
+        try:
+            if f.resumed:
+                os.truncate(f.name, f.start_size)
+            else:
+                os.remove(f.name)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            log.warning("could not discard partial upload %s: %s", f.name, err)
