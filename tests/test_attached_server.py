@@ -28,8 +28,8 @@ from harness.servers.attached import (
     AttachedServerError,
     password_from,
 )
+from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
-from harness.servers.spec import parse_server_spec
 from tests.support import accepts, free_port, free_port_range, stop_process
 
 pytestmark = pytest.mark.timeout(120)

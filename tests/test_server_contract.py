@@ -29,10 +29,10 @@ from harness.servers.contract import (
     HasTranscript,
     Server,
 )
-from harness.servers.factory import KINDS, Kind, ServerOptions, build_server
+from harness.servers.factory import KINDS, Kind, ServerOptions, build_server, parse_server_spec
 from harness.servers.local.server import FtpServer
 from harness.servers.remote_calls import REMOTE_CALLS
-from harness.servers.spec import ServerSpec, Syntax, parse_server_spec
+from harness.servers.spec import ServerSpec, Syntax
 from harness.servers.ssh import RemoteServer
 from tests.support import accepts
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
 from harness.servers.spec import (
     ServerSpec,
     advertised_address,
     parse_port_range,
-    parse_server_spec,
 )
 
 pytestmark = pytest.mark.timeout(120)

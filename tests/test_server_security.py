@@ -28,9 +28,9 @@ import pytest
 from harness.serial_log import RX, TX, SerialLog
 from harness.servers.agent_link import BOOTSTRAP
 from harness.servers.attached import AttachedServer
+from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
 from harness.servers.local.transcript import MASK
-from harness.servers.spec import parse_server_spec
 from harness.servers.ssh import RemoteServer, SshTarget
 
 pytestmark = pytest.mark.timeout(120)

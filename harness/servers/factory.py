@@ -1,6 +1,6 @@
 """The one place a server is made: build_server(spec, options), for every kind.
 
-    spec = parse_server_spec("ssh://ops@ftp.example.net")      # spec.py
+    spec = parse_server_spec("ssh://ops@ftp.example.net")
     server = build_server(spec, ServerOptions(ssh_key="~/.ssh/hil"))
     server.start()
 
@@ -10,14 +10,14 @@ ssh:// agent (agent.py), so the three never disagree on what an option means.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.servers import attached, ssh
 from harness.servers.contract import Server
 from harness.servers.local import server as local
-from harness.servers.spec import ServerSpec, Syntax
+from harness.servers.spec import ServerSpec, Syntax, parse_spec
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,13 @@ KINDS: dict[str, Kind] = {
     "ssh": Kind(Syntax("ssh://user@host[:port]"), ssh.build),
     "ftp": Kind(Syntax("ftp://user@host[:port]/folder", takes_folder=True), attached.build),
 }
+
+
+def parse_server_spec(text: str, kinds: Mapping[str, Syntax] | None = None) -> ServerSpec:
+    """Parse --ftp-server for every kind above (or for `kinds`); ValueError says why not."""
+    if kinds is None:
+        kinds = {name: kind.syntax for name, kind in KINDS.items()}
+    return parse_spec(text, kinds)
 
 
 def build_server(spec: ServerSpec, options: ServerOptions) -> Server:

@@ -44,13 +44,9 @@ class Syntax:
     takes_folder: bool = False  # the URL's path names a folder on the server
 
 
-def parse_server_spec(text: str, kinds: Mapping[str, Syntax] | None = None) -> ServerSpec:
-    """Parse --ftp-server (the kinds of factory.KINDS unless told); ValueError says what a
-    valid value looks like."""
-    if kinds is None:
-        from harness.servers.factory import KINDS  # the factory knows every kind
-
-        kinds = {name: kind.syntax for name, kind in KINDS.items()}
+def parse_spec(text: str, kinds: Mapping[str, Syntax]) -> ServerSpec:
+    """Parse --ftp-server for these kinds (factory.parse_server_spec knows them all);
+    ValueError says what a valid value looks like."""
     text = text.strip()
     if text in kinds and "://" not in kinds[text].usage:
         return ServerSpec(text)
