@@ -25,6 +25,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -411,6 +412,37 @@ def check_module(spec: ModuleSpec, opener: Opener, selection: Selection,
         return Health(spec, problem=str(exc))
     finally:
         lock.release()
+
+
+def check_pool(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection,
+               lock_dir: Path | None = None) -> list[Health]:
+    """check_module for every module, in parallel (each bounded by the opener's prompt
+    timeout and its tries); a module the selection rules out is not talked to."""
+    def check(spec: ModuleSpec) -> Health:
+        static = selection.reject_reason(spec, spec.model or None, None)
+        if static:
+            return Health(spec, problem=static)
+        return check_module(spec, opener, selection, lock_dir)
+
+    if not specs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(specs))) as pool:
+        return list(pool.map(check, specs))
+
+
+def virtual_health(spec: ModuleSpec, selection: Selection) -> Health:
+    """check_module for the virtual module: what it will report is known without starting one."""
+    module = ModuleConfig()
+    spec = replace(spec, model=module.model)
+    reason = selection.reject_reason(spec, module.model, module.firmware)
+    return Health(spec, problem=reason or "")
+
+
+def fit_specs(healths: Iterable[Health]) -> list[ModuleSpec]:
+    """The modules that may serve, with the model each reported, so workers and the
+    report name it without asking again."""
+    return [h.spec if h.info is None or h.spec.model else replace(h.spec, model=h.info.model)
+            for h in healths if h.ok]
 
 
 def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection,
