@@ -12,7 +12,8 @@ Knows nothing of pytest. Four small things:
 - whether a test may run on it: the requirements a test states.
 
 A lock is released by the OS when its process dies, so a crashed run never
-leaves a module locked.
+leaves a module locked. `take_module` puts it together for one process: start
+a virtual module if asked, claim, sync the device scripts, identify.
 """
 
 from __future__ import annotations
@@ -24,19 +25,23 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import serial
 from filelock import FileLock, Timeout
 
+from .deploy import deploy_scripts
 from .device import Device, ModuleInfo
+from .emulator import EmulatorStartError, ModuleConfig, VirtualModule
 from .errors import DeviceBusy, HarnessError
 from .lock_owner import read_owner, write_owner
 from .port_names import locked_port
 
 EMULATED = "emulated"
+ONLY_PROCESS = "main"  # the worker name of a run that is not split across processes
 LOCK_DIR_ENV = "QPY_HIL_LOCK_DIR"  # overrides the well-known lock folder
 DEVICES_FILE_KEYS = ("port", "model", "labels")
 REQUIREMENT_KEYS = ("model", "label", "firmware", "usr_free", "usr_total")
@@ -55,6 +60,10 @@ class ModuleBusy(HarnessError):
 
 class ModuleRejected(HarnessError):
     """The module answered badly, or is not what the run asked for."""
+
+
+class NoModule(HarnessError):
+    """This process cannot get a module; the message says why (one line, or a short list)."""
 
 
 # -- which modules --------------------------------------------------------
@@ -354,7 +363,6 @@ class Claim:
     device: Device
     info: ModuleInfo
     lock: ModuleLock
-    reported: set[str] = field(default_factory=set)  # properties already in a report
 
     def release(self) -> None:
         try:
@@ -366,6 +374,11 @@ class Claim:
         """info with the free space of /usr as it is now."""
         free, _total = self.device.statvfs()
         return replace(self.info, usr_free=free)
+
+    def lacks(self, needs: dict[str, Any]) -> list[str]:
+        """What a test's requires(...) asks that this module lacks; free space as it is now."""
+        info = self.refresh_free() if needs.get("usr_free") else self.info
+        return unmet_requirements(needs, self.spec, info)
 
 
 def _open_checked(spec: ModuleSpec, opener: Opener,
@@ -433,6 +446,39 @@ def _check_once(spec: ModuleSpec, opener: Opener, selection: Selection,
         lock.release()
 
 
+def check_pool(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection,
+               lock_dir: Path | None = None, wait: float = 0.0,
+               notify: Callable[[str], None] | None = None) -> list[Health]:
+    """check_module for every module, in parallel (each bounded by the opener's prompt
+    timeout and its tries, and a busy one by `wait`); a module the selection rules out
+    is not talked to."""
+    def check(spec: ModuleSpec) -> Health:
+        static = selection.reject_reason(spec, spec.model or None, None)
+        if static:
+            return Health(spec, problem=static)
+        return check_module(spec, opener, selection, lock_dir, wait=wait, notify=notify)
+
+    if not specs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(specs))) as pool:
+        return list(pool.map(check, specs))
+
+
+def virtual_health(spec: ModuleSpec, selection: Selection) -> Health:
+    """check_module for the virtual module: what it will report is known without starting one."""
+    module = ModuleConfig()
+    spec = replace(spec, model=module.model)
+    reason = selection.reject_reason(spec, module.model, module.firmware)
+    return Health(spec, problem=reason or "")
+
+
+def fit_specs(healths: Iterable[Health]) -> list[ModuleSpec]:
+    """The modules that may serve, with the model each reported, so workers and the
+    report name it without asking again."""
+    return [h.spec if h.info is None or h.spec.model else replace(h.spec, model=h.info.model)
+            for h in healths if h.ok]
+
+
 def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection,
                  start: int = 0, wait: float = 0.0,
                  lock_dir: Path | None = None) -> tuple[Claim | None, list[Health]]:
@@ -475,3 +521,74 @@ def _rotated(specs: Sequence[ModuleSpec], start: int) -> list[ModuleSpec]:
         return []
     at = start % len(specs)
     return [*specs[at:], *specs[:at]]
+
+
+# -- the module one process holds for its session ---------------------------
+
+
+@dataclass
+class HeldModule:
+    """The module a process holds for its session, and the virtual module behind it, if any."""
+
+    claim: Claim
+    virtual: VirtualModule | None = None
+
+    @property
+    def emulated(self) -> bool:
+        return self.virtual is not None
+
+    def bring_back(self, timeout: float) -> None:
+        """Reconnect a module lost in an earlier test (unplugged, powered down);
+        HarnessError if it does not come back within `timeout` seconds."""
+        if self.claim.device.lost:
+            self.claim.device.reconnect(timeout=timeout)
+
+    def release(self) -> None:
+        _release(self.claim, self.virtual)
+
+
+def take_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selection, *,
+                scripts: Path, worker: str = ONLY_PROCESS, start: int = 0, wait: float = 0.0,
+                lock_dir: Path | None = None,
+                emulator: ModuleConfig | None = None) -> tuple[HeldModule, list[Health]]:
+    """The module this process holds: locked, in raw REPL, `scripts` synced, identified.
+
+    With `emulator` a virtual module of that configuration is started and claimed
+    instead of `specs`. `worker` names the process in names and messages; `start`
+    is where it begins looking in `specs` (gw1 at the second module: workers rarely
+    collide). Returns the module and what went wrong on the way; NoModule says in
+    one line (naming the port and what to check) why there is none.
+    """
+    virtual = _start_virtual(emulator) if emulator is not None else None
+    if virtual is not None:
+        name = EMULATED if worker == ONLY_PROCESS else "%s-%s" % (EMULATED, worker)
+        specs = [ModuleSpec(name, virtual.port, virtual.config.model, (EMULATED,))]
+    claim, problems = claim_module(specs, opener, selection, start=start, wait=wait,
+                                   lock_dir=lock_dir)
+    if claim is None:
+        _release(None, virtual)
+        raise NoModule("%s found no free module that fits:\n  %s"
+                       % (worker, "\n  ".join(h.event() for h in problems)))
+    try:
+        deploy_scripts(claim.device, scripts)
+        claim.info = claim.device.info()  # /usr free after the scripts landed
+    except HarnessError as exc:
+        _release(claim, virtual)
+        raise NoModule("%s: %s" % (claim.spec.describe(), exc)) from None
+    return HeldModule(claim, virtual), problems
+
+
+def _start_virtual(config: ModuleConfig) -> VirtualModule:
+    try:
+        return VirtualModule(config).start()
+    except (EmulatorStartError, HarnessError) as exc:
+        raise NoModule(str(exc)) from None
+
+
+def _release(claim: Claim | None, virtual: VirtualModule | None) -> None:
+    try:
+        if claim is not None:
+            claim.release()
+    finally:
+        if virtual is not None:
+            virtual.stop()

@@ -12,19 +12,24 @@ from pathlib import Path
 import pytest
 
 from harness.device import Device, ModuleInfo
+from harness.emulator import ModuleConfig
 from harness.pool import (
+    Health,
     ModuleBusy,
     ModuleLock,
     ModuleSpec,
+    NoModule,
     PoolConfigError,
     Selection,
     auto_worker_count,
     check_module,
     claim_module,
+    fit_specs,
     load_devices_file,
     lock_name,
     pool_from_options,
     split_values,
+    take_module,
     unmet_requirements,
 )
 
@@ -335,3 +340,31 @@ def test_claim_gives_up_when_its_wait_is_over(start_module, tmp_path: Path) -> N
         other.release()
     assert claim is None and problems[0].busy
     assert 0.6 <= took < 3
+
+
+def test_fit_specs_keep_the_model_each_module_reported() -> None:
+    named, unnamed, gone = (ModuleSpec("a", "COM5", "EC600U"), ModuleSpec("b", "COM6"),
+                            ModuleSpec("c", "COM7"))
+    healths = [Health(named, info(model="EC600UCNLB")), Health(unnamed, info(model="EG912U")),
+               Health(gone, problem="REPL refuse")]
+    assert fit_specs(healths) == [named, ModuleSpec("b", "COM6", "EG912U")]
+
+
+def test_a_worker_takes_a_virtual_module_of_its_own(tmp_path: Path) -> None:
+    held, problems = take_module([], fast_open, Selection(), scripts=ROOT / "device_scripts",
+                                 worker="gw1", lock_dir=tmp_path, emulator=ModuleConfig())
+    try:
+        assert problems == [] and held.emulated
+        assert held.claim.spec.name == "emulated-gw1" and held.claim.spec.port == held.virtual.port
+        assert held.claim.device.exists("/usr/hil/hil_ftp.py")  # the scripts were synced
+        assert held.claim.lacks({"model": "BG95"}) == ["model BG95 (this is EC600U)"]
+    finally:
+        held.release()
+    assert not held.virtual.running
+
+
+def test_no_module_says_which_worker_found_none(start_module, tmp_path: Path) -> None:
+    refusing = start_module(repl_refuse=True)
+    with pytest.raises(NoModule, match=r"^gw0 found no free module that fits:\n  bad \("):
+        take_module([ModuleSpec("bad", refusing.port)], fast_open, Selection(),
+                    scripts=ROOT / "device_scripts", worker="gw0", lock_dir=tmp_path)

@@ -252,7 +252,7 @@ def test_module_facts_never_carry_a_full_imei() -> None:
 
 def test_environment_rows_for_one_module() -> None:
     server = hr.server_facts(worker="main", mode="local",
-                             url=hr.ftp_url("hil", "10.0.0.2", 2121))
+                             url="ftp://hil@10.0.0.2:2121/")
     rows = hr.environment_rows(RUN, [_module()], [server], ["bundled", "user (my.py)"])
     assert rows["Module model"] == "EC200U"
     assert rows["Firmware"] == "EC200UCNAAR02A05M08"

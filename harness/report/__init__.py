@@ -29,7 +29,6 @@ from .html import (
 from .records import (
     RunFacts,
     failure_headline,
-    ftp_url,
     git_revision,
     module_fields,
     module_from_property,
@@ -44,7 +43,7 @@ from .redact import mask, mask_url_credentials
 
 __all__ = [
     "REPORT_CSS", "TABLE_HEADERS", "RunFacts", "details_html", "environment_rows",
-    "failure_headline", "ftp_url", "git_revision", "headline_html", "mask",
+    "failure_headline", "git_revision", "headline_html", "mask",
     "mask_url_credentials", "module_fields", "module_from_property", "outcome_counts",
     "overview_html", "params_html", "report_title", "scenario_outcome", "scenario_record",
     "server_facts", "summary_document", "table_cells", "throughput_chart_svg",

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from .. import __version__
 from ..verify import Checksums
@@ -54,12 +53,6 @@ def module_fields(facts: Mapping[str, Any] | None) -> dict[str, Any]:
 def server_facts(*, worker: str, mode: str, url: str) -> dict[str, Any]:
     """The FTP server as the reports show it: its URL carries the user, never the password."""
     return {"worker": worker, "mode": mode, "url": mask_url_credentials(url)}
-
-
-def ftp_url(user: str, host: str, port: int) -> str:
-    """ftp://user@host:port/ (never the password)."""
-    host = f"[{host}]" if ":" in host else host
-    return f"ftp://{quote(user, safe='')}@{host}:{port}/"
 
 
 def git_revision(root: Path, timeout: float = 5.0) -> str:
