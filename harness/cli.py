@@ -4,6 +4,8 @@
     python -m harness info --device COM5  what module is on the port
     python -m harness exec --device COM5 "print(1)"
     python -m harness serve               our FTP server, for a bench VM or manual tests
+    python -m harness compare OLD NEW     what changed between two runs (exit 1: worse)
+    python -m harness history DIR...      pass rates and throughput across firmware builds
 """
 
 from __future__ import annotations
@@ -127,6 +129,18 @@ def _show(server: FtpServer, args: argparse.Namespace, passive: range | None,
     sys.stdout.flush()
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from .runs import compare_command  # only this command needs it
+
+    return compare_command(args.old, args.new, args.html, args.markdown)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .runs import history_command
+
+    return history_command(args.paths, args.html)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -167,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quota", type=_size, default=None,
                        help="cap on what the home may hold, e.g. 10M (552 beyond it)")
     serve.set_defaults(func=_serve)
+
+    compare = sub.add_parser("compare", help="compare two runs: exit 0 nothing got worse, "
+                             "1 something did, 2 bad input")
+    compare.add_argument("old", type=Path, help="summary.json, a report folder, or a folder "
+                         "of several runs")
+    compare.add_argument("new", type=Path, help="the same, for the newer build")
+    compare.add_argument("--html", type=Path, default=Path("compare.html"),
+                         help="the page to write (default compare.html)")
+    compare.add_argument("--markdown", type=Path, default=None,
+                         help="also write the Markdown summary (always printed) to this file")
+    compare.set_defaults(func=_compare)
+
+    history = sub.add_parser("history", help="draw many runs: pass rates, throughput, "
+                             "first failing run")
+    history.add_argument("paths", type=Path, nargs="+", metavar="DIR",
+                         help="summary.json files, report folders, or folders of them")
+    history.add_argument("--html", type=Path, default=Path("history.html"),
+                         help="the page to write (default history.html)")
+    history.set_defaults(func=_history)
     return parser
 
 
