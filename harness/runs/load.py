@@ -81,7 +81,9 @@ def load_run(path: Path) -> Run:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "invalid JSON"
+        # a summary.json ends with its closing brace; a cut-off copy (a full disk, a
+        # cancelled CI job) does not
+        what = "invalid JSON" if text.rstrip().endswith("}") else "truncated JSON"
         raise RunInputError(path, f"{what} at line {exc.lineno} column {exc.colno}: "
                                   f"{exc.msg}") from None
     return Run(path, _check(path, document), document)
