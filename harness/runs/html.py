@@ -215,6 +215,10 @@ def _nice_top(value: float) -> float:
     return 10 * magnitude
 
 
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
 def line_chart_svg(title: str, values: Sequence[float | None], labels: Sequence[str],
                    boundaries: Sequence[int] = (), width: int = 420, height: int = 220) -> str:
     """One series over the runs: a line through the measured points, gaps where none."""
@@ -240,7 +244,7 @@ def line_chart_svg(title: str, values: Sequence[float | None], labels: Sequence[
         y = y_of(tick)
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                    'stroke="#eee"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick:,.4g}</text>')
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_tick(tick)}</text>')
     for b in boundaries:  # a new firmware build starts here
         x = (x_of(b - 1) + x_of(b)) / 2
         out.append(f'<line class="build" x1="{x:.1f}" y1="{up}" x2="{x:.1f}" '
