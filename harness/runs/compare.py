@@ -126,7 +126,7 @@ def _reason(records: Sequence[Mapping[str, Any]]) -> str:
 
 def _fail_note(records: Sequence[Mapping[str, Any]]) -> str:
     failed = sum(1 for r in records if r["outcome"] in FAILING)
-    return f"failed in {failed} of {len(records)} runs" if len(records) > 1 else ""
+    return f"failed in {failed} of {len(records)} runs" if len(records) > 1 and failed else ""
 
 
 def _scenario_changes(old_runs: Sequence[Run], new_runs: Sequence[Run]) -> list[ScenarioChange]:
@@ -271,9 +271,10 @@ def markdown_summary(c: Comparison) -> str:
         out.append("")
     judged = len(c.throughput) - len(c.unjudged)
     if c.throughput:
+        unjudged = (f", {len(c.unjudged)} not judged (not enough repeats to judge: give each "
+                    "side several runs)") if c.unjudged else ""
         out.append(f"Throughput: {len(c.throughput)} series compared, {judged} against the noise "
-                   f"of their repeats, {len(c.unjudged)} not judged (not enough repeats to "
-                   "judge: give each side several runs).")
+                   f"of their repeats{unjudged}.")
     for problem in c.problems:
         out.append(f"- could not read {problem}")
     return "\n".join(out).rstrip() + "\n"
