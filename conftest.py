@@ -14,6 +14,7 @@ pytest_plugins = [
     "fixtures.ftplib_choice",
     "fixtures.scenario",
     "fixtures.reporting",
+    "fixtures.junit_properties",
 ]
 
 DEFAULT_PAYLOAD_SIZES = "0,1,1024,65536,1048576"

@@ -7,6 +7,8 @@
     python -m harness ports [--probe]     the serial ports; which are Quectel REPL ports
     python -m harness export COM5 COM7 --bind 0.0.0.0:4001
                                           share modules over RFC 2217 (one TCP port each)
+    python -m harness compare OLD NEW     what changed between two runs (exit 1: worse)
+    python -m harness history DIR...      pass rates and throughput across firmware builds
 """
 
 from __future__ import annotations
@@ -179,6 +181,16 @@ def _say(line: str) -> None:
 
 def _controller_host(host: str) -> str:
     return "THIS-PC" if host in ("0.0.0.0", "::", "") else host
+def _compare(args: argparse.Namespace) -> int:
+    from .runs import compare_command  # only this command needs it
+
+    return compare_command(args.old, args.new, args.html, args.markdown)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .runs import history_command
+
+    return history_command(args.paths, args.html)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,6 +249,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="HOST:PORT of the first module; the next ones get PORT+1, ... "
                              "(PORT 0: any free port each; default 0.0.0.0:4001)")
     export.set_defaults(func=_export)
+    compare = sub.add_parser("compare", help="compare two runs: exit 0 nothing got worse, "
+                             "1 something did, 2 bad input")
+    compare.add_argument("old", type=Path, help="summary.json, a report folder, or a folder "
+                         "of several runs")
+    compare.add_argument("new", type=Path, help="the same, for the newer build")
+    compare.add_argument("--html", type=Path, default=Path("compare.html"),
+                         help="the page to write (default compare.html)")
+    compare.add_argument("--markdown", type=Path, default=None,
+                         help="also write the Markdown summary (always printed) to this file")
+    compare.set_defaults(func=_compare)
+
+    history = sub.add_parser("history", help="draw many runs: pass rates, throughput, "
+                             "first failing run")
+    history.add_argument("paths", type=Path, nargs="+", metavar="DIR",
+                         help="summary.json files, report folders, or folders of them")
+    history.add_argument("--html", type=Path, default=Path("history.html"),
+                         help="the page to write (default history.html)")
+    history.set_defaults(func=_history)
     return parser
 
 
