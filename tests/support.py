@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import subprocess
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,14 @@ def pytest_html_data(report_html: str) -> dict[str, Any]:
         raise ValueError("no data-jsonblob in this HTML: not a pytest-html 4 report?")
     data: dict[str, Any] = json.loads(html.unescape(found.group(1)))
     return data
+
+
+def local_agent(**args: Any) -> Any:
+    """Our ssh:// server's agent over a local pipe: the protocol, without ssh."""
+    from harness.servers.agent_link import BOOTSTRAP
+    from harness.servers.ssh import RemoteServer
+
+    settings: dict[str, Any] = dict(public_host="127.0.0.1", bind="127.0.0.1", port=0,
+                                    passive_ports=None, timeout=20.0)
+    settings.update(args)
+    return RemoteServer([sys.executable, "-u", "-c", BOOTSTRAP], "local agent", **settings)

@@ -28,7 +28,7 @@ import pytest
 
 from harness.servers.agent_link import BOOTSTRAP, AgentError
 from harness.servers.ssh import RemoteServer, SshTarget, remote_command, ssh_command
-from tests.support import accepts, free_port, free_port_range, stop_process
+from tests.support import accepts, free_port, free_port_range, local_agent, stop_process
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,13 +61,6 @@ def login(server: RemoteServer) -> ftplib.FTP:
 
 
 # --- the agent over a local pipe: the protocol, without ssh
-
-
-def local_agent(**args: object) -> RemoteServer:
-    settings = dict(public_host="127.0.0.1", bind="127.0.0.1", port=0, passive_ports=None,
-                    timeout=20.0)
-    settings.update(args)
-    return RemoteServer([sys.executable, "-u", "-c", BOOTSTRAP], "local agent", **settings)
 
 
 @pytest.fixture

@@ -15,13 +15,11 @@ import ftplib
 import hashlib
 import io
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.servers.agent_link import BOOTSTRAP
 from harness.servers.contract import (
     ControlledServer,
     HasFaults,
@@ -33,8 +31,7 @@ from harness.servers.factory import KINDS, Kind, ServerOptions, build_server, pa
 from harness.servers.local.server import FtpServer
 from harness.servers.remote_calls import REMOTE_CALLS
 from harness.servers.spec import ServerSpec, Syntax
-from harness.servers.ssh import RemoteServer
-from tests.support import accepts
+from tests.support import accepts, local_agent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -54,9 +51,7 @@ def _local(tmp_path: Path) -> Iterator[Server]:
 
 
 def _ssh(tmp_path: Path) -> Iterator[Server]:
-    server = RemoteServer([sys.executable, "-u", "-c", BOOTSTRAP], "local agent",
-                          public_host="127.0.0.1", bind="127.0.0.1", port=0,
-                          passive_ports=None, timeout=20.0)
+    server = local_agent()
     server.start()
     yield server
     server.stop()

@@ -26,12 +26,12 @@ from pathlib import Path
 import pytest
 
 from harness.serial_log import RX, TX, SerialLog
-from harness.servers.agent_link import BOOTSTRAP
 from harness.servers.attached import AttachedServer
 from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
 from harness.servers.local.transcript import MASK
 from harness.servers.ssh import RemoteServer, SshTarget
+from tests.support import local_agent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,9 +52,7 @@ def local(tmp_path: Path) -> Iterator[FtpServer]:
 
 @pytest.fixture
 def agent() -> Iterator[RemoteServer]:
-    server = RemoteServer([sys.executable, "-u", "-c", BOOTSTRAP], "local agent",
-                          public_host="127.0.0.1", bind="127.0.0.1", port=0,
-                          passive_ports=None, timeout=20.0)
+    server = local_agent()
     server.start()
     yield server
     server.stop()
