@@ -200,6 +200,11 @@ def connect(a):
         close(ftp)
         raise exc
     ftp.set_pasv(a.get('passive', True))
+    if a.get('port_host'):
+        # the address the server sees for the module, for PORT (active mode); our
+        # ftplib reads it, the others keep their own way (CPython: getsockname;
+        # Quectel's: 127.0.0.1 unless source_address was given)
+        ftp.port_host = a['port_host']
     return ftp, welcome
 
 
