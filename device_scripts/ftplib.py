@@ -85,6 +85,10 @@ class error_proto(Error):  # not an FTP reply at all
     pass
 
 
+class error_local(Error):  # refused on this side before the command went out
+    pass
+
+
 all_errors = (Error, OSError, EOFError)
 
 
@@ -497,7 +501,7 @@ class FTP:
         ip, why = _datacall_ip()
         if ip:
             return ip
-        raise error_proto("active mode: cannot tell this side's address: " + why
+        raise error_local("active mode: cannot tell this side's address: " + why
                           + " and no port_host; set ftp.port_host or use passive mode")
 
     def makeport(self):

@@ -243,8 +243,10 @@ def failure(result, exc, ftp=None, read_reply=False):
         result['errno'] = err
     # an OSError's text may be its bare errno ("104"): never taken for a reply
     text = str(exc) if err is None else ''
-    # a timed-out transfer has no reply coming: waiting for one doubles the wait
-    if reply_code(text) is None and read_reply and ftp is not None and not is_timeout(exc):
+    # a timed-out transfer has no reply coming: waiting for one doubles the wait;
+    # nor has one our ftplib refused before sending it (error_local)
+    if reply_code(text) is None and read_reply and ftp is not None and not is_timeout(exc) \
+            and type(exc).__name__ != 'error_local':
         text = final_reply(ftp)
     if reply_code(text) is not None:
         set_reply(result, text)

@@ -114,13 +114,15 @@ class DeviceSocket(FirmwareObject):
 
     __slots__ = ("_sock", "_peer_closed")
 
-    def __init__(self, af: int = host_socket.AF_INET, kind: int = host_socket.SOCK_STREAM,
-                 proto: int = 0, *rest: Any, **kwargs: Any) -> None:
-        # socket(af, type, proto): 0-3 positional arguments, no keywords (modsocket.c:245)
+    def __init__(self, *args: int, **kwargs: Any) -> None:
+        # socket(af=AF_INET, type=SOCK_STREAM, proto=0): 0-3 positional arguments, no
+        # keywords (modsocket.c:244-259)
         if kwargs:
             raise TypeError("function doesn't take keyword arguments")
-        if rest:
-            raise TypeError(arity_message(0, 3, 3 + len(rest), False))
+        if len(args) > 3:
+            raise TypeError(arity_message(0, 3, len(args), False))
+        af, kind, proto = tuple(args) + (host_socket.AF_INET, host_socket.SOCK_STREAM, 0)[
+            len(args):]
         self._sock = host_socket.socket(af, kind, proto)
         self._peer_closed = False
 
