@@ -59,7 +59,8 @@ def arity_message(lo: int, hi: int | None, given: int, python: bool) -> str:
         return "function takes %d positional arguments but %d were given" % (lo, given)
     if given < lo:
         return "function missing %d required positional arguments" % (lo - given)
-    return "function expected at most %d arguments, got %d" % (hi, given)
+    return "function expected at most %d arguments, got %d" % (hi if hi is not None else -1,
+                                                                given)
 
 
 def check_args(entry: fs.Entry, args: tuple, kwargs: dict, python: bool,

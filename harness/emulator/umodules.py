@@ -553,18 +553,23 @@ def _modem(rt: DeviceRuntime) -> types.ModuleType:
 @firmware_type("misc", "Power")
 class _Power(FirmwareObject):
     # no make_new: 0-argument functions called on the class (misc_power.c:88-92)
+    @staticmethod
     def powerRestart() -> None:  # noqa: N802 (the firmware's names)
         raise ModuleRestart
 
+    @staticmethod
     def powerDown() -> None:  # noqa: N802
         raise ModulePowerDown
 
+    @staticmethod
     def powerOnReason() -> int:  # noqa: N802
         return 1  # power key
 
+    @staticmethod
     def powerDownReason() -> int:  # noqa: N802
         return 1
 
+    @staticmethod
     def getVbatt() -> int:  # noqa: N802
         return 3800  # mV
 
