@@ -25,9 +25,12 @@ Where it differs from CPython's, on purpose:
   the transfer then succeeds only if the server's final reply is 2xx.
 - size() switches to TYPE I first (servers refuse SIZE in ASCII mode); TYPE
   commands are sent only when the type changes.
-- Active mode (set_pasv(False)) needs this side's address for PORT: usocket
-  builds without getsockname need ftp.port_host = "a.b.c.d" (a module behind
-  a carrier NAT cannot take the server's connection anyway: stay passive).
+- Active mode (set_pasv(False)) needs this side's address for PORT:
+  ftp.port_host = "a.b.c.d" if set, else getsockname() where the socket has it
+  (CPython), else the data call's address from dataCall.getInfo(1, 0)
+  (QuecPython sockets have no getsockname). Without any, makeport fails at
+  once, before PORT is sent. A module behind a carrier NAT cannot take the
+  server's connection anyway: stay passive.
 - The address in a PASV reply is ignored (the data connection goes to the
   control connection's host) unless trust_server_pasv_ipv4_address is set.
 - FTP(..., port=N) is accepted as a convenience (CPython has no such argument:
@@ -79,6 +82,10 @@ class error_perm(Error):  # 5xx
 
 
 class error_proto(Error):  # not an FTP reply at all
+    pass
+
+
+class error_local(Error):  # refused on this side before the command went out
     pass
 
 
@@ -141,6 +148,30 @@ def _resolve(host, port):
         if info[1] in (0, socket.SOCK_STREAM):
             return info
     return infos[0]
+
+
+def _datacall_ip(profile=1):
+    """(the module's IPv4 address, '') from dataCall.getInfo, or (None, why not).
+
+    getInfo(profile, 0) gives (profile, ip_version, [state, reconnect, ip, dns1,
+    dns2]) while the data call is up, or an int error code.
+    """
+    try:
+        import dataCall
+    except ImportError:
+        return None, "no dataCall module"
+    try:
+        info = dataCall.getInfo(profile, 0)
+    except Exception as exc:
+        return None, "dataCall.getInfo raised " + repr(exc)
+    try:
+        state = info[2][0]
+        ip = info[2][2]
+    except (TypeError, IndexError):
+        return None, "dataCall.getInfo gave " + repr(info)
+    if state != 1 or not ip or ip == "0.0.0.0":
+        return None, "dataCall.getInfo gave " + repr(info)
+    return ip, ""
 
 
 def _is_v6(af):
@@ -457,13 +488,21 @@ class FTP:
         return self.voidcmd("EPRT |" + proto + "|" + host + "|" + str(port) + "|")
 
     def _local_host(self):
+        # PORT needs this side's address: ftp.port_host, else the socket's own
+        # (CPython), else the module's data call (QuecPython sockets have no
+        # getsockname). Fails at once, before anything is sent, if none answers.
         if self.port_host:
             return self.port_host
-        try:
-            return self.sock.getsockname()[0]
-        except (AttributeError, OSError, IndexError, TypeError):
-            raise error_proto("active mode: cannot tell this side's address; "
-                              "set ftp.port_host or use passive mode") from None
+        if hasattr(self.sock, "getsockname"):
+            try:
+                return self.sock.getsockname()[0]
+            except (OSError, IndexError, TypeError):
+                pass
+        ip, why = _datacall_ip()
+        if ip:
+            return ip
+        raise error_local("active mode: cannot tell this side's address: " + why
+                          + " and no port_host; set ftp.port_host or use passive mode")
 
     def makeport(self):
         """Listen for the server's data connection and send PORT/EPRT."""

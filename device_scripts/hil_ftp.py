@@ -200,6 +200,11 @@ def connect(a):
         close(ftp)
         raise exc
     ftp.set_pasv(a.get('passive', True))
+    if a.get('port_host'):
+        # the address the server sees for the module, for PORT (active mode); our
+        # ftplib reads it, the others keep their own way (CPython: getsockname;
+        # Quectel's: 127.0.0.1 unless source_address was given)
+        ftp.port_host = a['port_host']
     return ftp, welcome
 
 
@@ -238,8 +243,10 @@ def failure(result, exc, ftp=None, read_reply=False):
         result['errno'] = err
     # an OSError's text may be its bare errno ("104"): never taken for a reply
     text = str(exc) if err is None else ''
-    # a timed-out transfer has no reply coming: waiting for one doubles the wait
-    if reply_code(text) is None and read_reply and ftp is not None and not is_timeout(exc):
+    # a timed-out transfer has no reply coming: waiting for one doubles the wait;
+    # nor has one our ftplib refused before sending it (error_local)
+    if reply_code(text) is None and read_reply and ftp is not None and not is_timeout(exc) \
+            and type(exc).__name__ != 'error_local':
         text = final_reply(ftp)
     if reply_code(text) is not None:
         set_reply(result, text)

@@ -225,8 +225,11 @@ class FtpRun:
 
     def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
-                 reconnect_timeout: float = 30.0) -> None:
+                 reconnect_timeout: float = 30.0, port_host: str | None = None) -> None:
         self.device = device
+        # the module's address as the server sees it, for PORT (None: the module's
+        # ftplib finds its own, e.g. from dataCall.getInfo)
+        self.port_host = port_host
         self.server = server
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
         self.ftplib_kind = ftplib_kind
@@ -289,6 +292,8 @@ class FtpRun:
                 "password": self.server.password, "ftplib": self.ftplib_kind}
         if self.server.folder:  # names are relative to it, for the module as for the server
             args["cwd"] = self.server.folder
+        if self.port_host:
+            args["port_host"] = self.port_host
         args.update(more)
         return args
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Callable
 
 import pytest
@@ -189,6 +190,8 @@ def test_pasv_and_port(ftp_run: FtpRun, mode: str, payload_size: int,
     s = ftp_run.session([{"op": "pasv", "on": mode == "passive"},
                          {"op": "stor", "local": local, "remote": remote},
                          {"op": "retr", "remote": remote, "local": back}])
+    if mode == "active":
+        _assert_port_names_the_module(ftp_run.transcript_since(mark), s.summary())
     assert s.result.ok, s.summary()
     assert ftp_run.server.digest(remote) == digest_of(data)
     assert s.op("retr").get("file_sha256") == digest_of(data).sha256, s.summary()
@@ -204,3 +207,19 @@ def test_pasv_and_port(ftp_run: FtpRun, mode: str, payload_size: int,
     else:
         assert "<- PORT" in transcript and "-> 200 Active" in transcript, transcript
         assert "<- PASV" not in transcript
+
+
+def _assert_port_names_the_module(transcript: str | None, summary: str) -> None:
+    """PORT must carry the address the module connects from: an ftplib that advertises
+    its own default instead (Quectel's: 127.0.0.1 unless source_address is given,
+    QuecPython/ftplib@6d957e96 ftplib.py:410-416) fails here with that as the headline."""
+    if transcript is None:  # attached: no record of what the module sent
+        return
+    seen = re.search(r"-- connected from ([0-9.]+):", transcript)
+    port = re.search(r"<- PORT (\d+),(\d+),(\d+),(\d+),", transcript)
+    if seen is None or port is None:
+        return  # no PORT went out: the session's own failure says why
+    advertised = ".".join(port.groups())
+    assert advertised == seen.group(1), (
+        "the ftplib advertised %s in PORT, but the module connects from %s: the server "
+        "cannot reach it there (%s)" % (advertised, seen.group(1), summary))

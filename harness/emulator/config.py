@@ -41,6 +41,10 @@ class ModuleConfig:
     binary_stdin: bool = True
     # the application has disabled the REPL: every key gets "REPL refuse"
     repl_refuse: bool = False
+    # the module's own IP address, as dataCall.getInfo(1, 0) reports it ("" = no data
+    # call: the link-down answer, addresses "0.0.0.0"); on this PC the server sees
+    # the virtual module at 127.0.0.1
+    ip: str = "127.0.0.1"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -23,6 +23,7 @@ from .config import ModuleConfig
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS
 from .umodules import build_builtin_modules
+from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
 
 DEFAULT_PATH = ["", "/usr"]
 
@@ -110,6 +111,7 @@ class DeviceRuntime:
         table = dict(vars(builtins))
         table["open"] = self.fs.open
         table["__import__"] = self.import_module
+        table[CODEC_HELPER] = codec_call  # MicroPython ignores the encoding: utf8_codec.py
         for name in ("exit", "quit", "copyright", "credits", "license", "breakpoint"):
             table.pop(name, None)
         return table
@@ -163,7 +165,7 @@ class DeviceRuntime:
         problem = first_syntax_violation(source, filename)
         if problem is not None and problem.rule != "python-syntax":
             raise SyntaxError(problem.message, (filename, problem.line, problem.col, None))
-        return compile(source, filename, mode, dont_inherit=True)
+        return compile_utf8_only(source, filename, mode)
 
     def execute(self, source: str, mode: str = "exec") -> str | None:
         """Run code as the REPL does; returns the error text, or None."""

@@ -28,6 +28,13 @@ import types
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from .cpython_surface import (
+    FirmwareModule,
+    FirmwareObject,
+    arity_message,
+    build_module,
+    firmware_type,
+)
 from .events import ModulePowerDown, ModuleRestart
 
 if TYPE_CHECKING:  # annotations only: the runtime imports this module, not the other way
@@ -81,7 +88,18 @@ def _ubinascii() -> types.ModuleType:
     )
 
 
-# -- usocket ---------------------------------------------------------------
+# -- usocket ----------------------------------------------------------------
+# Surface: firmware_surface.py (modsocket.c). Behaviour from the notes on modsocket.c:
+# recv at the peer's FIN raises OSError(ENOTCONN=107) (modsocket.c:747-757); read(n) returns
+# what it has instead (py/stream.c:203-207); readline/readinto raise it; makefile returns the
+# socket itself (modsocket.c:913-917); getaddrinfo answers [] for an unknown host (:1110).
+
+ENOTCONN = 107  # MicroPython's own errno numbers (MICROPY_USE_INTERNAL_ERRNO=1)
+_SOCKET_POLL = 4096
+# values from lwIP's headers (the Helios SDK, not in the tree the notes read)
+_IPPROTO_IP = 0
+_TCP_KEEPALIVE = 0x02
+_IP_ADD_MEMBERSHIP = 3
 
 
 def _os_error(exc: OSError) -> OSError:
@@ -90,12 +108,30 @@ def _os_error(exc: OSError) -> OSError:
     return OSError(exc.errno or errno.EIO)
 
 
-class DeviceSocket:
-    """A usocket socket: CPython's, with MicroPython's surface and errors."""
+@firmware_type("usocket", "socket")
+class DeviceSocket(FirmwareObject):
+    """A usocket socket: CPython's underneath, the firmware's surface and errors on top."""
 
-    def __init__(self, af: int = host_socket.AF_INET, kind: int = host_socket.SOCK_STREAM,
-                 proto: int = 0, _sock: host_socket.socket | None = None) -> None:
-        self._sock = _sock or host_socket.socket(af, kind, proto)
+    __slots__ = ("_sock", "_peer_closed")
+
+    def __init__(self, *args: int, **kwargs: Any) -> None:
+        # socket(af=AF_INET, type=SOCK_STREAM, proto=0): 0-3 positional arguments, no
+        # keywords (modsocket.c:244-259)
+        if kwargs:
+            raise TypeError("function doesn't take keyword arguments")
+        if len(args) > 3:
+            raise TypeError(arity_message(0, 3, len(args), False))
+        af, kind, proto = tuple(args) + (host_socket.AF_INET, host_socket.SOCK_STREAM, 0)[
+            len(args):]
+        self._sock = host_socket.socket(af, kind, proto)
+        self._peer_closed = False
+
+    @classmethod
+    def _wrap(cls, sock: host_socket.socket) -> DeviceSocket:
+        obj = cls.__new__(cls)
+        obj._sock = sock
+        obj._peer_closed = False
+        return obj
 
     def _call(self, name: str, *args: Any) -> Any:
         try:
@@ -109,12 +145,12 @@ class DeviceSocket:
     def bind(self, addr: tuple) -> None:
         self._call("bind", addr)
 
-    def listen(self, backlog: int = 1) -> None:
+    def listen(self, backlog: int) -> None:  # backlog is required (modsocket.c:392)
         self._call("listen", backlog)
 
     def accept(self) -> tuple[DeviceSocket, tuple]:
         conn, addr = self._call("accept")
-        return DeviceSocket(_sock=conn), addr
+        return DeviceSocket._wrap(conn), (addr[0], addr[1])
 
     def send(self, data: bytes) -> int:
         return self._call("send", data)
@@ -122,41 +158,75 @@ class DeviceSocket:
     def sendall(self, data: bytes) -> None:
         self._call("sendall", data)
 
-    def write(self, data: bytes) -> int:
-        self._call("sendall", data)
-        return len(data)
+    def sendto(self, data: bytes, addr: tuple) -> int:
+        return self._call("sendto", data, addr)
+
+    def write(self, data: bytes, *span: int) -> int:
+        # write(buf) / write(buf, max_len) / write(buf, off, max_len) (py/stream.c:257-274)
+        view = memoryview(data)
+        if len(span) == 1:
+            view = view[: span[0]]
+        elif len(span) == 2:
+            view = view[span[0]: span[0] + span[1]]
+        self._call("sendall", view)
+        return len(view)
 
     def recv(self, size: int) -> bytes:
-        return self._call("recv", size)
+        if self._peer_closed:
+            raise OSError(ENOTCONN)  # the firmware's errno is indeterminate here; 107 chosen
+        data = self._call("recv", size)
+        if not data and size:
+            self._peer_closed = True
+            raise OSError(ENOTCONN)
+        return data
+
+    def recvfrom(self, size: int) -> tuple[bytes, tuple]:
+        data, addr = self._call("recvfrom", size)
+        return data, (addr[0], addr[1])
+
+    def _gather(self, size: int) -> tuple[bytes, bool]:
+        """Up to size bytes, blocking until all came or the peer closed (eof flag)."""
+        chunks: list[bytes] = []
+        got = 0
+        while size < 0 or got < size:
+            want = _SOCKET_POLL if size < 0 else size - got
+            try:
+                chunk = self.recv(want)
+            except OSError as exc:
+                if exc.args and exc.args[0] == ENOTCONN:
+                    return b"".join(chunks), True
+                raise
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks), False
 
     def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            chunks: list[bytes] = []
-            while True:
-                chunk = self.recv(4096)
-                if not chunk:
-                    return b"".join(chunks)
-                chunks.append(chunk)
-        return self.recv(size)
+        data, eof = self._gather(-1 if size is None else size)
+        if eof and (size is None or size < 0):
+            raise OSError(ENOTCONN)  # read() (readall) has no ENOTCONN case (py/stream.c)
+        return data  # read(n): QuecPython's patch returns what came (py/stream.c:203-207)
 
     def readinto(self, buf: bytearray, size: int | None = None) -> int:
-        view = memoryview(buf)[: size or len(buf)]
-        return self._call("recv_into", view)
+        want = len(buf) if size is None else min(size, len(buf))
+        data, eof = self._gather(want)
+        if eof and not data:
+            raise OSError(ENOTCONN)
+        buf[: len(data)] = data
+        return len(data)
 
-    def readline(self) -> bytes:
-        # unbuffered, byte by byte, as the module does
+    def readline(self, limit: int = -1) -> bytes:
+        # unbuffered, one byte per read (py/stream.c:352-401); a line cut by the peer's
+        # close raises OSError(107) and is lost
         line = bytearray()
-        while True:
+        while limit < 0 or len(line) < limit:
             ch = self.recv(1)
-            if not ch:
-                break
             line += ch
             if ch == b"\n":
                 break
         return bytes(line)
 
-    def makefile(self, mode: str = "rb", buffering: int = 0) -> DeviceSocket:
-        return self
+    def makefile(self, *mode_and_buffering: Any) -> DeviceSocket:
+        return self  # mode and buffering are ignored (modsocket.c:913-916)
 
     def settimeout(self, value: float | None) -> None:
         self._sock.settimeout(value)
@@ -165,42 +235,56 @@ class DeviceSocket:
         self._sock.setblocking(flag)
 
     def setsockopt(self, level: int, opt: int, value: Any) -> None:
-        self._call("setsockopt", level, opt, value)
-
-    def getsockname(self) -> tuple:
-        return self._call("getsockname")
-
-    def close(self) -> None:
-        self._sock.close()
+        # the level is ignored; options the port does not act on print a warning
+        # and return None (modsocket.c:536-624)
+        if opt == host_socket.SO_REUSEADDR:
+            self._call("setsockopt", host_socket.SOL_SOCKET, opt, value)
+        elif opt != _TCP_KEEPALIVE:
+            print("Warning: lwip.setsockopt() option not implemented")
 
     def fileno(self) -> int:
         return self._sock.fileno()
 
+    def getsocketsta(self) -> int:
+        return 4 if not self._peer_closed else 7  # lwIP ESTABLISHED / CLOSE_WAIT
+
+    def close(self) -> None:
+        self._sock.close()  # a second close does nothing (modsocket.c:1000-1020)
+
+    def __del__(self) -> None:
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            sock.close()
+
+
+def _getaddrinfo(host: str, port: int, *ignored: Any) -> list[tuple]:
+    # arguments 3-6 are ignored; "" is 0.0.0.0; a failed lookup is [] (modsocket.c:1106-1165)
+    try:
+        infos = host_socket.getaddrinfo(host or "0.0.0.0", port, host_socket.AF_INET,
+                                        host_socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return [(fam, typ, 0, host, (addr[0], addr[1])) for fam, typ, _, _, addr in infos]
+
 
 def _usocket() -> types.ModuleType:
-    def getaddrinfo(host: str, port: int, af: int = 0, kind: int = 0, proto: int = 0,
-                    flags: int = 0) -> list[tuple]:
-        try:
-            infos = host_socket.getaddrinfo(host, port, host_socket.AF_INET,
-                                            kind or host_socket.SOCK_STREAM)
-        except OSError:
-            raise OSError(-2) from None  # what lwIP answers for an unknown host
-        return [(fam, typ, pro, canon, addr) for fam, typ, pro, canon, addr in infos]
-
-    return _module(
-        "usocket",
-        socket=DeviceSocket,
-        getaddrinfo=getaddrinfo,
-        AF_INET=host_socket.AF_INET,
-        AF_INET6=host_socket.AF_INET6,
-        SOCK_STREAM=host_socket.SOCK_STREAM,
-        SOCK_DGRAM=host_socket.SOCK_DGRAM,
-        SOCK_RAW=host_socket.SOCK_RAW,
-        IPPROTO_TCP=host_socket.IPPROTO_TCP,
-        IPPROTO_UDP=host_socket.IPPROTO_UDP,
-        SOL_SOCKET=host_socket.SOL_SOCKET,
-        SO_REUSEADDR=host_socket.SO_REUSEADDR,
-    )
+    return build_module("usocket", {
+        "__init__": lambda: None,
+        "socket": DeviceSocket,
+        "getaddrinfo": _getaddrinfo,
+        "AF_INET": host_socket.AF_INET,
+        "AF_INET6": host_socket.AF_INET6,
+        "SOCK_STREAM": host_socket.SOCK_STREAM,
+        "SOCK_DGRAM": host_socket.SOCK_DGRAM,
+        "SOCK_RAW": host_socket.SOCK_RAW,
+        "IPPROTO_TCP": host_socket.IPPROTO_TCP,
+        "IPPROTO_UDP": host_socket.IPPROTO_UDP,
+        "IPPROTO_IP": _IPPROTO_IP,
+        "SOL_SOCKET": host_socket.SOL_SOCKET,
+        "SO_REUSEADDR": host_socket.SO_REUSEADDR,
+        "TCP_KEEPALIVE": _TCP_KEEPALIVE,
+        "IP_ADD_MEMBERSHIP": _IP_ADD_MEMBERSHIP,
+    })
 
 
 # -- utime -----------------------------------------------------------------
@@ -209,6 +293,9 @@ _TICKS_PERIOD = 1 << 30
 
 
 def _utime() -> types.ModuleType:
+    # surface: modutime.c + extmod/utime_mphal.c (firmware_surface.py)
+    zone = [0]
+
     def ticks_ms() -> int:
         return int((time.monotonic() - _BOOT) * 1000) % _TICKS_PERIOD
 
@@ -222,19 +309,27 @@ def _utime() -> types.ModuleType:
     def ticks_add(ticks: int, delta: int) -> int:
         return (ticks + delta) % _TICKS_PERIOD
 
-    return _module(
-        "utime",
-        ticks_ms=ticks_ms,
-        ticks_us=ticks_us,
-        ticks_diff=ticks_diff,
-        ticks_add=ticks_add,
-        sleep=time.sleep,
-        sleep_ms=lambda ms: time.sleep(ms / 1000),
-        sleep_us=lambda us: time.sleep(us / 1_000_000),
-        time=lambda: int(time.time()),
-        localtime=lambda secs=None: tuple(time.localtime(secs))[:8],
-        mktime=lambda t: int(time.mktime(tuple(t) + (0,) * (9 - len(t)))),
-    )
+    def set_time_zone(offset: int) -> int:
+        if not -12 <= offset <= 12:  # modutime.c:160-170
+            raise ValueError("timezone out of range")
+        zone[0] = offset
+        return 0
+
+    return build_module("utime", {
+        "ticks_ms": ticks_ms,
+        "ticks_us": ticks_us,
+        "ticks_cpu": ticks_us,
+        "ticks_diff": ticks_diff,
+        "ticks_add": ticks_add,
+        "sleep": time.sleep,
+        "sleep_ms": lambda ms: time.sleep(ms / 1000),
+        "sleep_us": lambda us: time.sleep(us / 1_000_000),
+        "time": lambda: int(time.time()),
+        "localtime": lambda secs=None: tuple(time.localtime(secs))[:8],
+        "mktime": lambda t: int(time.mktime(tuple(t) + (0,) * (9 - len(t)))),
+        "setTimeZone": set_time_zone,
+        "getTimeZone": lambda: zone[0],
+    })
 
 
 def _uzlib() -> types.ModuleType:
@@ -264,22 +359,27 @@ def _uos(rt: DeviceRuntime) -> types.ModuleType:
             "qpyver=V0001",
         )
 
-    return _module(
-        "uos",
-        listdir=fs.listdir,
-        ilistdir=ilistdir,
-        stat=fs.stat,
-        remove=fs.remove,
-        mkdir=fs.mkdir,
-        rmdir=fs.rmdir,
-        rename=fs.rename,
-        chdir=fs.chdir,
-        getcwd=lambda: fs.cwd,
-        statvfs=fs.statvfs,
-        uname=uname,
-        urandom=os.urandom,
-        sep="/",
-    )
+    def uname2() -> types.SimpleNamespace:
+        # the attribute tuple (moduos.c:41-77)
+        fields = [part.split("=", 1) for part in uname()]
+        return types.SimpleNamespace(**{k: v for k, v in fields})
+
+    return build_module("uos", {
+        "listdir": fs.listdir,
+        "ilistdir": ilistdir,
+        "stat": fs.stat,
+        "remove": fs.remove,
+        "mkdir": fs.mkdir,
+        "rmdir": fs.rmdir,
+        "rename": fs.rename,
+        "chdir": fs.chdir,
+        "getcwd": lambda: fs.cwd,
+        "statvfs": fs.statvfs,
+        "uname": uname,
+        "uname2": uname2,
+        "urandom": os.urandom,
+        # mount, umount and VfsLfs1 are stubs: /usr is mounted at boot
+    })
 
 
 class _StdinBuffer:
@@ -364,42 +464,137 @@ def _gc(rt: DeviceRuntime) -> types.ModuleType:
     )
 
 
-def _checknet() -> types.ModuleType:
-    return _module("checkNet", waitNetworkReady=lambda timeout=60: (3, 1))
+def _dial(rt: DeviceRuntime) -> types.ModuleType:
+    # the C module dataCall wraps (moddatacall.c:467-488)
+    ip = rt.config.ip
+
+    def get_info(profile: int, ip_type: int = 0) -> tuple | int:
+        # (profile, ip_version, [state, reconnect, ip, pri_dns, sec_dns]) for ipType 0;
+        # a 4-tuple for ipType 2; addresses read "0.0.0.0" while the link is down
+        # (moddatacall.c:226-310)
+        if not 1 <= profile <= 8 or ip_type not in (0, 1, 2):
+            raise ValueError("invalid value")
+        up = 1 if ip else 0
+        v4 = [up, 0, ip or "0.0.0.0", "8.8.8.8" if up else "0.0.0.0",
+              "114.114.114.114" if up else "0.0.0.0"]
+        v6 = [0, 0, "::", "::", "::"]
+        if ip_type == 2:
+            return (profile, 2, v4, v6)
+        return (profile, ip_type, v6 if ip_type == 1 else v4)
+
+    return build_module("dial", {
+        "getInfo": get_info,
+        "getPdpRange": lambda: (1, 8),
+        "getApn": lambda simid, pid=1: "",
+    })
+
+
+def _datacall(rt: DeviceRuntime, dial: types.ModuleType, ujson: types.ModuleType) \
+        -> types.ModuleType:
+    # frozen Python over dial (ports/quectel/core/dataCall.py)
+    return build_module("dataCall", {
+        "getInfo": lambda profile, ip_type: dial.getInfo(profile, ip_type),
+        "getApn": lambda *args: dial.getApn(*args),
+        "dial": dial,
+        "ujson": ujson,
+    }, python=True)
+
+
+def _checknet(utime: types.ModuleType, modem: types.ModuleType, datacall: types.ModuleType,
+              power: type) -> types.ModuleType:
+    # frozen Python (ports/quectel/core/checkNet.py); the virtual module is always online
+    def ready(timeout_s: int = 60) -> tuple[int, int]:
+        if not 1 <= timeout_s <= 3600:  # checkNet.py:114-155
+            raise OSError("timeout_s should be in [1, 3600]")
+        return (3, 1)
+
+    @firmware_type("checkNet", "CheckNetwork", python=True)
+    class CheckNetwork(FirmwareObject):
+        def __init__(self, proj_name: str, proj_version: str) -> None:
+            self.proj_name = proj_name
+            self.proj_version = proj_version
+
+        def poweron_print_once(self) -> None:
+            print("PROJECT_NAME: %s, PROJECT_SOFTVERSION: %s" % (self.proj_name,
+                                                                   self.proj_version))
+
+        @staticmethod
+        def check_datacall_status() -> int:
+            return 1
+
+        def wait_network_connected(self, timeout_s: int = 60) -> tuple[int, int]:
+            return ready(timeout_s)
+
+    return build_module("checkNet", {
+        "CheckNetwork": CheckNetwork,
+        "wait_network_connected": ready,
+        "waitNetworkReady": ready,
+        # what checkNet.py imports (sim and net are not in the table: bare modules)
+        "sim": FirmwareModule("sim"),
+        "net": FirmwareModule("net"),
+        "utime": utime,
+        "modem": modem,
+        "dataCall": datacall,
+        "Power": power,
+    }, python=True)
 
 
 def _modem(rt: DeviceRuntime) -> types.ModuleType:
     cfg = rt.config
-    return _module(
-        "modem",
-        getDevFwVersion=lambda: cfg.firmware,
-        getDevImei=lambda: cfg.imei,
-        getDevModel=lambda: cfg.model,
-        getDevSN=lambda: "D1Q20" + cfg.imei[-8:],
-    )
+    return build_module("modem", {
+        "getDevFwVersion": lambda: cfg.firmware,
+        "getDevImei": lambda: cfg.imei,
+        "getDevModel": lambda: cfg.model,
+        "getDevSN": lambda: "D1Q20" + cfg.imei[-8:],
+        "getDevProductId": lambda: "Quectel",
+    })
+
+
+@firmware_type("misc", "Power")
+class _Power(FirmwareObject):
+    # no make_new: 0-argument functions called on the class (misc_power.c:88-92)
+    @staticmethod
+    def powerRestart() -> None:  # noqa: N802 (the firmware's names)
+        raise ModuleRestart
+
+    @staticmethod
+    def powerDown() -> None:  # noqa: N802
+        raise ModulePowerDown
+
+    @staticmethod
+    def powerOnReason() -> int:  # noqa: N802
+        return 1  # power key
+
+    @staticmethod
+    def powerDownReason() -> int:  # noqa: N802
+        return 1
+
+    @staticmethod
+    def getVbatt() -> int:  # noqa: N802
+        return 3800  # mV
+
+
+_Power._no_ctor = True
 
 
 def _misc() -> types.ModuleType:
-    def power_restart() -> None:
-        raise ModuleRestart
-
-    def power_down() -> None:
-        raise ModulePowerDown
-
-    power = types.SimpleNamespace(powerRestart=power_restart, powerDown=power_down)
-    return _module("misc", Power=power)
+    return build_module("misc", {
+        "Power": _Power,
+        "replEnable": lambda flag, *rest: 0 if flag in (0, 1) else -1,
+    })
 
 
 def build_builtin_modules(rt: DeviceRuntime) -> dict[str, types.ModuleType]:
     """Every name `import` finds in the module's firmware."""
+    ujson = _module("ujson", dumps=json.dumps, loads=json.loads, dump=json.dump,
+                    load=json.load)
     plain = {
         "uhashlib": _uhashlib(),
         "ubinascii": _ubinascii(),
         "usocket": _usocket(),
         "utime": _utime(),
         "uzlib": _uzlib(),
-        "ujson": _module("ujson", dumps=json.dumps, loads=json.loads, dump=json.dump,
-                         load=json.load),
+        "ujson": ujson,
         "uerrno": _module("uerrno", **{k: v for k, v in vars(errno).items() if k.isupper()},
                           errorcode=errno.errorcode),
         "ustruct": _module("ustruct", pack=struct.pack, unpack=struct.unpack,
@@ -414,14 +609,17 @@ def build_builtin_modules(rt: DeviceRuntime) -> dict[str, types.ModuleType]:
                                 OrderedDict=collections.OrderedDict, deque=collections.deque),
         "math": math,
         "array": _module("array", array=array.array),
-        "checkNet": _checknet(),
         "misc": _misc(),
     }
+    dial = _dial(rt)
     plain.update(
         uos=_uos(rt),
         usys=_usys(rt),
         micropython=_micropython(rt),
         gc=_gc(rt),
         modem=_modem(rt),
+        dial=dial,
+        dataCall=_datacall(rt, dial, ujson),
     )
+    plain["checkNet"] = _checknet(plain["utime"], plain["modem"], plain["dataCall"], _Power)
     return plain

@@ -1,0 +1,43 @@
+"""File names beyond ASCII, as a Chinese-speaking user names files.
+
+The module's MicroPython ignores the encoding an ftplib asks for (UTF-8 always; Quectel's
+ftplib asks for 'latin-1'), and the server speaks UTF-8 (RFC 2640): the name must survive
+STOR, NLST, LIST, RETR and DELE with every ftplib, and on the module's own flash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.transfers import FtpRun, digest_of
+
+NAMES = ["测试文件.bin", "Überweisung März.txt"]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=["chinese", "german"])
+def test_non_ascii_name_survives_stor_list_nlst_retr_dele(
+        ftp_run: FtpRun, name: str, make_payload: Callable[[int], bytes]) -> None:
+    data = make_payload(3000)
+    folder = ftp_run.server_dir("names")
+    remote = folder + "/" + name
+    ftp_run.server_files.append(remote)
+    local = ftp_run.on_module(name, data)
+    back = ftp_run.device_path("back-" + name)
+    s = ftp_run.session([{"op": "mkd", "arg": folder},
+                         {"op": "stor", "local": local, "remote": remote},
+                         {"op": "nlst", "arg": folder},
+                         {"op": "list", "arg": folder},
+                         {"op": "retr", "remote": remote, "local": back}])
+    assert s.result.ok, s.summary()
+    assert ftp_run.server.digest(remote) == digest_of(data), \
+        "the server holds no file named %r with the module's data" % remote
+    names = [line.rsplit("/", 1)[-1] for line in s.op("nlst").get("lines")]
+    assert names == [name], "NLST: %r" % s.op("nlst").get("lines")
+    listing = s.op("list").get("lines")
+    assert len(listing) == 1 and listing[0].endswith(" " + name), "LIST: %r" % listing
+    assert s.op("retr").get("file_sha256") == digest_of(data).sha256, s.summary()
+    gone = ftp_run.session([{"op": "dele", "arg": remote}])
+    assert gone.op("dele").code == 250, gone.summary()
+    assert ftp_run.server.digest(remote) is None, "DELE answered 250, the file is still there"
