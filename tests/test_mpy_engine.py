@@ -108,7 +108,7 @@ def test_quick_subset_passes_on_the_micropython_engine(tmp_path: Path) -> None:
 
 @needs_micropython
 def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
-    code, records = _quick_subset(tmp_path, "--emulator-heap=64K", "-k", "upload_binary")
+    code, records = _quick_subset(tmp_path, "--emulator-heap=128K", "-k", "upload_binary")
     failures = [r.get("failure") or "" for r in records if r["outcome"] == "failed"]
     assert code == 1 and failures, records
     assert all("MemoryError" in f and "\n" not in f for f in failures), failures

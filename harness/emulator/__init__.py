@@ -100,8 +100,9 @@ class VirtualModule:
 def engine_fact(config: ModuleConfig) -> str:
     """The report's "Engine" fact: who ran the device code, with the heap limit if any."""
     if config.engine != "micropython":
-        return "cpython (CPython %d.%d.%d with the firmware's names)" % sys.version_info[:3]
+        return "cpython: CPython %d.%d.%d with the firmware's names" % sys.version_info[:3]
     from .mpy_engine import engine_version
 
-    heap = " -X heapsize=%d" % config.heap if config.heap else " (default heap)"
-    return "micropython (%s%s)" % (engine_version() or "MicroPython unix port", heap)
+    heap = "heap %d KiB (-X heapsize=%d)" % (config.heap // 1024, config.heap) \
+        if config.heap else "its default heap"
+    return "micropython: %s, %s" % (engine_version() or "MicroPython unix port", heap)
