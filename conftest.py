@@ -56,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="comma-separated payload sizes in bytes for transfer scenarios")
     group.addoption("--emulator-usr-kib", type=int, default=4096,
                     help="size of the virtual module's /usr partition, KiB")
+    group.addoption("--emulator-engine", default="cpython", choices=("cpython", "micropython"), help="who runs device code on the virtual module: cpython (default) or micropython (the unix port; Linux x86-64, Python 3.11)")  # noqa: E501
+    group.addoption("--emulator-heap", default="0", help="heap of the micropython engine, e.g. 256K (micropython -X heapsize; default: the interpreter's)")  # noqa: E501
     group.addoption("--ftp-bind", default=None,
                     help="address our FTP server listens on (local: 127.0.0.1, "
                          "ssh://: 0.0.0.0)")

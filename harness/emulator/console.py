@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .config import ModuleConfig
+from .engine import Engine
 from .events import ModuleRestart, SoftRebootRequest
-from .runtime import DeviceRuntime, InputQueue
+from .runtime import InputQueue
 
 CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = 1, 2, 3, 4, 5
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -33,7 +34,7 @@ class Rebooted(Exception):
 
 
 class Console:
-    def __init__(self, config: ModuleConfig, runtime: DeviceRuntime, queue: InputQueue,
+    def __init__(self, config: ModuleConfig, runtime: Engine, queue: InputQueue,
                  send: Callable[[bytes], None]) -> None:
         self.config = config
         self.runtime = runtime

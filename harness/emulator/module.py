@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 import time
@@ -17,9 +16,10 @@ from pathlib import Path
 
 from .config import ModuleConfig
 from .console import Console
-from .events import ModulePowerDown, SoftRebootRequest
+from .engine import build_engine
+from .events import ModulePowerDown
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
-from .runtime import DeviceRuntime, InputQueue
+from .runtime import InputQueue
 
 CTRL_C, CTRL_D = 3, 4
 
@@ -29,35 +29,8 @@ class ModuleProcess:
         self.config = config
         self.link = RateLimitedLink(link, config.baud // 10) if config.baud else link
         self.queue = InputQueue()
-        self.runtime = DeviceRuntime(config, root, self.link.write, self.queue)
+        self.runtime = build_engine(config, root, self.link.write, self.queue)
         self.console = Console(config, self.runtime, self.queue, self.link.write)
-        self._main_thread = threading.main_thread()
-        self._reboot_requested = False
-        self._install_interrupt()
-
-    def _install_interrupt(self) -> None:
-        # Ctrl-C from the host raises KeyboardInterrupt in running code only,
-        # never in the REPL itself; a real signal also breaks blocking calls.
-        def on_interrupt(signum: int, frame: object) -> None:
-            if not self.runtime.executing:
-                return
-            if self._reboot_requested:
-                self._reboot_requested = False
-                raise SoftRebootRequest
-            if not self.config.ignore_ctrl_c:
-                raise KeyboardInterrupt
-
-        if hasattr(signal, "SIGUSR1"):
-            signal.signal(signal.SIGUSR1, on_interrupt)
-
-    def _interrupt_program(self) -> None:
-        ident = self._main_thread.ident  # never None: the main thread is running
-        if hasattr(signal, "pthread_kill") and ident is not None:
-            signal.pthread_kill(ident, signal.SIGUSR1)
-        else:  # Windows: no signals between threads; the next bytecode raises
-            import _thread
-
-            _thread.interrupt_main()
 
     def _reader(self) -> None:
         while True:
@@ -68,11 +41,10 @@ class ModuleProcess:
             running = self.runtime.executing and self.runtime.kbd_intr_enabled
             if running and CTRL_C in data:
                 data = data.replace(b"\x03", b"")
-                self._interrupt_program()
+                self.runtime.interrupt()
             if running and CTRL_D in data and self.config.ignore_ctrl_c:
                 data = data.replace(b"\x04", b"")
-                self._reboot_requested = True
-                self._interrupt_program()
+                self.runtime.interrupt(reboot=True)
             if data:
                 self.queue.put(data)
 
@@ -94,6 +66,8 @@ class ModuleProcess:
         except ModulePowerDown:
             # the module is gone: its port disappears with it
             self.link.close()
+        finally:
+            self.runtime.close()
 
 
 def _watch_parent() -> None:
@@ -119,7 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         link: Link = SocketLink(host or "127.0.0.1", int(port or 0))
     else:
         link = PtyLink()
-    module = ModuleProcess(config, args.root, link)
+    try:
+        module = ModuleProcess(config, args.root, link)
+    except (RuntimeError, OSError) as exc:  # the micropython engine: missing, or no heap
+        print("ERROR %s" % exc, flush=True)
+        sys.exit(2)
     print("PORT %s" % link.port, flush=True)
     # from now on print() is the module's: it goes down the link
     sys.stdout = module.runtime.stdout

