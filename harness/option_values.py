@@ -8,6 +8,7 @@ pytest, so a value means the same thing everywhere.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -149,15 +150,19 @@ def parse_port_range(option: str, text: str) -> range:
                           "<= 65535, e.g. 60000-60100") from None
 
 
-_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|"
-                   r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?)$")
+_HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?$")
 
 
 def parse_host(option: str, text: str) -> str:
     """A host name or an IP address, without a scheme or a port (no DNS asked here)."""
     host = str(text).strip()
-    if not host or not _HOST.match(host) or len(host) > 253:
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(host) or len(host) > 253:
         raise OptionError(option, text, "give a host name or an IP address, e.g. "
                           "192.168.10.5 or ftp.example.net (no scheme, no port)")
     return host
