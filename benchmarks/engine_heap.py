@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.emulator import parse_size
+from harness.option_values import parse_size
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=65536, help="payload bytes")
     args = parser.parse_args()
     started = time.monotonic()
-    found = smallest_heap(parse_size(args.low), parse_size(args.high), parse_size(args.step),
+    found = smallest_heap(parse_size("--low", args.low), parse_size("--high", args.high),
+                          parse_size("--step", args.step),
                           args.size)
     took = time.monotonic() - started
     if found is None:

@@ -28,10 +28,10 @@ from .emulator import (
     ModuleConfig,
     VirtualModule,
     engine_fact,
-    parse_size,
 )
 from .errors import HarnessError
 from .exporter import export_ports, parse_bind
+from .option_values import parse_size
 from .ports import list_ports, listing, probe_quectel
 from .servers.factory import ServerOptions, build_server
 from .servers.local.server import FtpServer
@@ -42,7 +42,8 @@ def _emulator(args: argparse.Namespace) -> int:
     try:
         config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
                               raw_paste="refuse" if args.no_raw_paste else "full",
-                              baud=args.baud, engine=args.engine, heap=parse_size(args.heap))
+                              baud=args.baud, engine=args.engine,
+                              heap=parse_size("--heap", args.heap))
         module = VirtualModule(config, root=args.root, use_socket=args.socket).start()
     except (ValueError, EmulatorStartError) as exc:
         print("error: %s" % exc, file=sys.stderr)

@@ -215,6 +215,24 @@ class Selection:
         return None
 
 
+def label_mismatch(selection: Selection, specs: Sequence[ModuleSpec]) -> str | None:
+    """One line when a --device-label group matches no module at all, naming what there
+    is; None when each group matches one, or may (a module whose model is not known yet
+    may still match by model: the start-up check asks it)."""
+    if any(not spec.model for spec in specs):
+        return None
+    for group in selection.label_groups:
+        if not any(_has_label(spec, spec.model, label) for spec in specs for label in group):
+            return "--device-label=%s: no module has that model, name or label; there %s: %s" \
+                % (",".join(group), "is" if len(specs) == 1 else "are",
+                   "; ".join(_what_it_is(spec) for spec in specs))
+    return None
+
+
+def _what_it_is(spec: ModuleSpec) -> str:
+    return "%s (model %s, labels: %s)" % (spec.name, spec.model, ", ".join(spec.labels) or "none")
+
+
 def _has_label(spec: ModuleSpec, model: str | None, label: str) -> bool:
     names = {spec.name.lower(), *(lab.lower() for lab in spec.labels)}
     return label.lower() in names or any(model_matches(m, label)

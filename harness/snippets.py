@@ -157,3 +157,5 @@ STEP_IMPORT = Snippet("import usys, ujson\nif %r not in usys.path:\n    usys.pat
                       "import %s\n", ("/usr/hil", "/usr/hil", "hil_ftp"))
 STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
                    ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))
+# after STEP_IMPORT: import an ftplib kind the way every step will (harness/code_check.py)
+LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))

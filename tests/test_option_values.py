@@ -9,10 +9,18 @@ import pytest
 from harness.option_values import (
     OptionError,
     format_size,
+    parse_count,
     parse_duration,
     parse_existing_file,
+    parse_ftplib_choices,
+    parse_host,
+    parse_output_file,
     parse_port,
+    parse_port_range,
+    parse_regex,
+    parse_server_url,
     parse_sizes,
+    parse_ssh_option,
     parse_wait,
 )
 
@@ -77,3 +85,46 @@ def test_existing_file(tmp_path: Path) -> None:
 def test_format_size() -> None:
     assert [format_size(s) for s in (0, 1000, 1024, 1048576, 3 * 1024 ** 3)] == [
         "0", "1000", "1K", "1M", "3G"]
+
+
+def test_server_url_never_repeats_a_password() -> None:
+    assert parse_server_url("--ftp-server", "ftp://qa@h:2121/x").port == 2121
+    with pytest.raises(OptionError) as info:
+        parse_server_url("--ftp-server", "ftp://qa:hunter2@h/x")
+    assert "hunter2" not in str(info.value)
+    assert str(info.value).startswith("--ftp-server=ftp://qa:***@h/x: put no password")
+
+
+@pytest.mark.parametrize("text, ok", [("192.168.10.5", True), ("ftp.example.net", True),
+                                      ("::1", True), ("http://h", False), ("my host", False),
+                                      ("", False), ("h:21", False),
+                                      ("ab:21", False)])
+def test_hosts(text: str, ok: bool) -> None:
+    if ok:
+        assert parse_host("--ftp-public-host", text) == text
+    else:
+        with pytest.raises(OptionError, match="host name or an IP address"):
+            parse_host("--ftp-public-host", text)
+
+
+def test_ftplib_choices_take_keywords_and_files_from_a_base(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text("x = 1\n")
+    assert parse_ftplib_choices("ftplib", "bundled, mine.py", base=tmp_path) == [
+        "bundled", str((tmp_path / "mine.py").resolve())]
+    with pytest.raises(OptionError, match="'mine.py' is neither auto, bundled, firmware"):
+        parse_ftplib_choices("--ftplib", "mine.py")  # not in the working folder
+
+
+def test_counts_regexes_ssh_options_and_output_files(tmp_path: Path) -> None:
+    assert parse_count("--emulator-usr-kib", "4096") == 4096
+    with pytest.raises(OptionError, match=">= 1"):
+        parse_count("--emulator-usr-kib", "0")
+    with pytest.raises(OptionError, match="not a regular expression"):
+        parse_regex("--device-firmware", "(")
+    assert parse_ssh_option("--ftp-ssh-option", "StrictHostKeyChecking = no") == \
+        "StrictHostKeyChecking=no"
+    with pytest.raises(OptionError, match="Key=Value"):
+        parse_ssh_option("--ftp-ssh-option", "-oProxyCommand")
+    with pytest.raises(OptionError, match="is a folder"):
+        parse_output_file("--summary-json", str(tmp_path))
+    assert parse_port_range("--ftp-passive-ports", "60000-60002") == range(60000, 60003)

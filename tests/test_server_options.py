@@ -127,7 +127,7 @@ def test_local_server_with_nat_options_runs_the_scenarios() -> None:
 @pytest.mark.parametrize("args, message", [
     (["--ftp-server=gopher://x@y"], "use 'local'"),
     (["--ftp-bind=0.0.0.0"], "--ftp-public-host"),
-    (["--ftp-passive-ports=9-1"], "passive ports"),
+    (["--ftp-passive-ports=9-1"], "--ftp-passive-ports=9-1: a port range"),
 ])
 def test_bad_server_options_end_the_run_with_one_line(args: list[str], message: str) -> None:
     proc = run_pytest(*args)

@@ -13,9 +13,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .config import ENGINES, ModuleConfig, parse_size
+from .config import ENGINES, ModuleConfig
 
-__all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError", "parse_size",
+__all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError",
            "engine_fact"]
 
 

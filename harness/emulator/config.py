@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 
 # who runs the device code: CPython with the firmware's names (the default, on every
 # platform), or a real MicroPython interpreter, the unix port (Linux x86-64, Python 3.11)
 ENGINES = ("cpython", "micropython")
-_SIZE = re.compile(r"^\s*(\d+)\s*([kKmM]?)i?[bB]?\s*$")
-
-
-def parse_size(text: str) -> int:
-    """'256K', '1M', '262144' -> bytes; ValueError with what to write instead."""
-    match = _SIZE.match(str(text))
-    if not match:
-        raise ValueError("%r is not a size: write bytes, or a number with K or M "
-                         "(e.g. 256K)" % text)
-    factor = {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2).lower()]
-    return int(match.group(1)) * factor
 
 
 @dataclass

@@ -99,22 +99,22 @@ class AttachedServer:
         try:
             try:
                 ftp.connect(self.host, self.port)
+            except (OSError, EOFError, ftplib.Error) as exc:
+                raise AttachedServerError("cannot reach %s:%d: %s"
+                                          % (self.host, self.port, _why(exc))) from None
+            try:
                 ftp.login(self.user, self.password)
                 ftp.voidcmd("TYPE I")
             except ftplib.error_perm as exc:
                 raise AttachedServerError(
-                    "ftp://%s@%s:%d refused the login: %s; check the user and %s"
+                    "login refused for %s at %s:%d (%s): check the user and %s"
                     % (self.user, self.host, self.port, exc, PASSWORD_ENV)) from None
             except (OSError, EOFError, ftplib.Error) as exc:
-                raise AttachedServerError(
-                    "cannot reach the FTP server %s:%d: %s" % (self.host, self.port, exc)
-                ) from exc
+                raise AttachedServerError("cannot log in to %s:%d: %s"
+                                          % (self.host, self.port, _why(exc))) from None
             yield ftp
         finally:
-            try:
-                ftp.quit()
-            except (OSError, EOFError, ftplib.Error):
-                ftp.close()
+            _hang_up(ftp)
 
     def _path(self, name: str) -> str:
         """The server path of `name`; ValueError for anything outside the session folder."""
@@ -134,11 +134,18 @@ class AttachedServer:
         with self._session() as ftp:
             try:
                 ftp.cwd(self.base)
+            except ftplib.error_perm as exc:
+                raise AttachedServerError("no folder %s for %s on %s:%d (%s): name a folder "
+                                          "the account can see" % (self.base, self.user,
+                                                                   self.host, self.port, exc)
+                                          ) from None
+            try:
                 ftp.mkd(self.folder)
             except ftplib.error_perm as exc:
                 raise AttachedServerError(
-                    "cannot create the session folder %s on %s: %s; the account needs write "
-                    "access to %s" % (self.folder, self.host, exc, self.base)) from None
+                    "no write permission in %s for %s on %s:%d (cannot create the session "
+                    "folder: %s): the account needs write access there"
+                    % (self.base, self.user, self.host, self.port, exc)) from None
             self._created = True
             self.hash_command = self._pick_hash(ftp)
 
@@ -273,6 +280,25 @@ class AttachedServer:
             except ftplib.error_perm as exc:
                 if _code(exc) != 550:  # 550: it is not there, which is what we want
                     raise
+
+
+def _why(exc: BaseException) -> str:
+    """'connection refused', 'timed out', or the server's reply."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    if isinstance(exc, EOFError):
+        return "the server closed the connection"
+    return str(exc) or type(exc).__name__
+
+
+def _hang_up(ftp: ftplib.FTP) -> None:
+    """QUIT politely; just close a connection that never opened or already broke."""
+    if ftp.sock is None:
+        return  # connect failed: nothing to say goodbye on
+    try:
+        ftp.quit()
+    except (OSError, EOFError, ftplib.Error):
+        ftp.close()
 
 
 def build(spec: ServerSpec, options: ServerOptions) -> AttachedServer:
