@@ -5,7 +5,8 @@
 # never a whole file in memory.
 #
 # Steps: upload, download (one transfer each), session (a list of operations
-# on one control connection, one result per operation), fill, net.
+# on one control connection, one result per operation), fill, net, gen (a payload
+# made here from a seed, so it need not cross the serial link).
 # They work with CPython's ftplib, the harness's own and Quectel's (one Error
 # class, the reply code first in its message; it may return a short download
 # without raising, so a download is checked against SIZE and its final reply).
@@ -37,6 +38,8 @@ except ImportError:
 RESULT_PREFIX = 'HIL-RESULT '
 BLOCK = 1024
 ENOSPC = 28
+GEN_SIZE = 32  # bytes of one generated block (one sha256)
+GEN_BLOCKS = 32  # generated blocks per write: 1 KiB
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
 MAX_TEXT = 200  # longest reply or listing line kept in a result
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
@@ -688,6 +691,50 @@ def fill(a):
     return {'ok': True, 'step': 'fill', 'bytes': written, 'free': st[0] * st[4]}
 
 
+def gen(a):
+    # make a payload here instead of receiving it over the serial link: block i
+    # is sha256(seed + i as 4 big-endian bytes) (harness/payload_gen.py makes the
+    # same bytes on the host). The free space is checked first: a size /usr cannot
+    # hold fails at once with ENOSPC and what was free, and nothing is written.
+    path = a['path']
+    size = a['size']
+    seed = a['seed'].encode()
+    st = os.statvfs(path.rsplit('/', 1)[0] or '/')
+    free = st[0] * st[4]
+    if size + st[0] > free:  # one block more for the file's own metadata
+        return {'ok': False, 'step': 'gen', 'errno': ENOSPC, 'free': free, 'bytes': 0,
+                'error': 'a %d-byte payload does not fit: %d bytes free' % (size, free)}
+    h = hashlib.sha256()
+    counter = bytearray(4)
+    index = 0
+    written = 0
+    done = False
+    f = open(path, 'wb')
+    try:
+        while written < size:
+            parts = []
+            while len(parts) < GEN_BLOCKS and written + GEN_SIZE * len(parts) < size:
+                counter[0] = (index >> 24) & 255
+                counter[1] = (index >> 16) & 255
+                counter[2] = (index >> 8) & 255
+                counter[3] = index & 255
+                b = hashlib.sha256(seed)
+                b.update(counter)
+                parts.append(b.digest())
+                index += 1
+            chunk = b''.join(parts)[:size - written]
+            f.write(chunk)
+            h.update(chunk)
+            written += len(chunk)
+        done = True
+    finally:
+        f.close()
+        if not done:
+            remove_quietly(path)  # a failed payload leaves nothing behind
+    return {'ok': True, 'step': 'gen', 'bytes': written, 'sha256': hexdigest(h),
+            'free': free}
+
+
 def net(a):
     # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
     result = {'ok': False, 'step': 'net'}
@@ -712,7 +759,7 @@ def net(a):
 
 
 STEPS = {'upload': upload, 'download': download, 'session': session, 'fill': fill,
-         'net': net}
+         'net': net, 'gen': gen}
 
 
 def run(step, args):

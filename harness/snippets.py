@@ -157,3 +157,46 @@ STEP_IMPORT = Snippet("import usys, ujson\nif %r not in usys.path:\n    usys.pat
                       "import %s\n", ("/usr/hil", "/usr/hil", "hil_ftp"))
 STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
                    ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))
+
+
+# -- [bench] payloads and precompiled scripts ------------------------------------
+
+# copies a file on the module in 1 KiB blocks (a cached payload into the run's folder)
+COPY_FILE = Snippet("""
+def _hil_copy(src, dst):
+    b = bytearray(1024)
+    fi = open(src, 'rb')
+    try:
+        fo = open(dst, 'wb')
+        try:
+            while True:
+                k = fi.readinto(b)
+                if not k:
+                    break
+                fo.write(memoryview(b)[:k])
+        finally:
+            fo.close()
+    finally:
+        fi.close()
+_hil_copy(%r, %r)
+""", ("/usr/hil/cache/0123456789abcdef", "/usr/hil/run/t-up.bin"))
+
+# Can the module load a .mpy? Imports a tiny one pushed beside the steps:
+# 'ok', 'refused: <error>' (a ValueError such as "incompatible .mpy file"),
+# or 'no' (no .mpy loader: an ImportError, as on CPython).
+MPY_PROBE_FUNC = Snippet("""
+import usys
+def _hil_mpy_probe(folder, name):
+    if folder not in usys.path:
+        usys.path.insert(0, folder)
+    if name in usys.modules:
+        del usys.modules[name]
+    try:
+        __import__(name)
+        return 'ok'
+    except ValueError as exc:
+        return 'refused: ' + str(exc)
+    except ImportError:
+        return 'no'
+""")
+MPY_PROBE = Snippet("_hil_mpy_probe(%r, %r)", ("/usr/hil", "hil_mpy_probe"))
