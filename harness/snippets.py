@@ -200,3 +200,43 @@ def _hil_mpy_probe(folder, name):
         return 'no'
 """)
 MPY_PROBE = Snippet("_hil_mpy_probe(%r, %r)", ("/usr/hil", "hil_mpy_probe"))
+
+# does the module have uzlib (a compressed push) and binary stdin?
+ZLIB_PROBE_SETUP = Snippet("import usys, micropython\ntry:\n    import uzlib\n"
+                           "    _hil_z = True\nexcept ImportError:\n    _hil_z = False")
+ZLIB_PROBE = Snippet("_hil_z and hasattr(usys.stdin, 'buffer') "
+                     "and hasattr(micropython, 'kbd_intr')")
+
+# Reads `count` frames from stdin, each a 2-byte big-endian length and one zlib
+# stream of at most a few KiB, and writes what each inflates to; acks each frame
+# with \x06 (one frame in flight: a frame fits any USB CDC buffer). Scripts are
+# text: a third of their size crosses the link.
+_ZRECEIVER = """
+import usys, micropython, uhashlib, ubinascii, uzlib
+def _hil_zread(src, n):
+    b = b''
+    while len(b) < n:
+        b += src.read(n - len(b))
+    return b
+def _hil_zrecv(path, count):
+    f = open(path, 'wb')
+    h = uhashlib.sha256()
+    src = usys.stdin.buffer
+    got = 0
+    micropython.kbd_intr(-1)
+    try:
+        usys.stdout.write('\\x06')
+        for i in range(count):
+            hdr = _hil_zread(src, 2)
+            data = uzlib.decompress(_hil_zread(src, hdr[0] * 256 + hdr[1]))
+            f.write(data)
+            h.update(data)
+            got += len(data)
+            usys.stdout.write('\\x06')
+    finally:
+        micropython.kbd_intr(3)
+        f.close()
+    digest = ubinascii.hexlify(h.digest()).decode()
+    usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
+""" % VALUE_PREFIX
+PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r, %d)", ("/usr/hil/hil_ftp.py", 6))

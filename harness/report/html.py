@@ -33,6 +33,8 @@ def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
         "/usr free": (f"{human_bytes(free)} of {human_bytes(total)} ({free:,} bytes free)"
                       if isinstance(free, int) and isinstance(total, int) else "unknown"),
         "Serial port": _port_text(m),
+        # precompiled .mpy, or .py and why (a module that refused .mpy says so here)
+        "Device scripts": str(m.get("device_scripts") or "unknown"),
     }
 
 
