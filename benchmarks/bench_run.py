@@ -18,7 +18,9 @@ It prints:
               checkout has one: ModuleConfig.engine / .heap), the smallest heap
               at which the upload and download scenarios pass, by bisection
 
-Times come from benchmarks/bench_timing.py, a plugin loaded into each run.
+Times come from benchmarks/bench_timing.py, a plugin loaded into each run; the
+staging time from summary.json's time by phase where the checkout writes it
+(else from timing the FtpRun methods that stage payloads).
 """
 
 from __future__ import annotations
@@ -58,9 +60,12 @@ class Run:
     said: str  # pytest's last line
     returncode: int
     timing: list[dict[str, Any]]  # one per process (bench_timing.py)
+    phases: dict[str, float]  # summary.json's time by phase, where this checkout writes it
 
     @property
     def staging(self) -> float:
+        if "staging" in self.phases:
+            return self.phases["staging"]
         return sum(t["staging"] for t in self.timing)
 
     @property
@@ -113,7 +118,11 @@ def run_pytest(ports: list[str], args: list[str], workers: int = 0) -> Run:
         found = [json.loads(Path(p).read_text()) for p in sorted(glob.glob(str(timing) + ".*"))]
         # under xdist the controller holds no module: only the workers' files count
         found = [t for t in found if t["session_start"] is not None] or found
-        return Run(seconds, lines[-1].strip("= ") if lines else "", proc.returncode, found)
+        summary = folder / "summary.json"
+        phases = json.loads(summary.read_text()).get("phases_s") or {} \
+            if summary.is_file() else {}
+        return Run(seconds, lines[-1].strip("= ") if lines else "", proc.returncode, found,
+                   phases)
 
 
 def line(label: str, value: str, note: str = "") -> None:

@@ -20,7 +20,7 @@ import pytest
 from harness import transfers
 
 # the FtpRun methods that put a payload on the module, old and new names
-STAGING_METHODS = ("on_module", "stage_on_module", "generate_on_module")
+STAGING_METHODS = ("on_module", "source_of")
 TIMES: dict[str, Any] = {"session_start": None, "staging": 0.0, "calls": {}}
 _DEPTH = [0]  # one staging method may call another: count the outer one only
 

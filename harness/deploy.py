@@ -5,6 +5,7 @@ loads: no parse tree to build on the module, a fraction of the heap and of
 the bytes on the link) where the module loads a .mpy, and as .py where it
 cannot: the virtual module's CPython engine has no .mpy loader, and firmware
 of another mpy version refuses v5 ("ValueError: incompatible .mpy file").
+A .py goes without its comments (the same code, on the same lines).
 Which of the two is learned once per module, by importing a tiny .mpy.
 
 Files whose sha256 already matches on the module are not sent again.
@@ -12,8 +13,10 @@ Files whose sha256 already matches on the module are not sent again.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import tempfile
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,10 +86,23 @@ def mpy_form(device: Device, tmp: Path) -> tuple[str, str]:
 def _in_form(path: Path, form: str, tmp: Path) -> tuple[str, bytes]:
     """(file name on the module, its bytes) of one script in the chosen form."""
     if form != "mpy":
-        return path.name, path.read_bytes()
+        return path.name, without_comments(path.read_text(encoding="utf-8")).encode("utf-8")
     out = tmp / (path.stem + ".mpy")
     compile_with_mpy_cross(path, out)
     return out.name, out.read_bytes()
+
+
+def without_comments(source: str) -> str:
+    """The source with its comments cut: a fifth fewer bytes on the link, the same code,
+    every line where it was (a traceback's line numbers still match device_scripts/)."""
+    lines = source.splitlines(keepends=True)
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    for token in [t for t in tokens if t.type == tokenize.COMMENT]:
+        row, col = token.start
+        line = lines[row - 1]
+        end = line[len(line.rstrip("\r\n")):]
+        lines[row - 1] = line[:col].rstrip() + end
+    return "".join(lines)
 
 
 def sync_files(device: Device, files: dict[str, bytes], remote: str) -> list[str]:

@@ -16,6 +16,7 @@ from .device import Device, sha256_bytes
 from .errors import HarnessError
 from .layout import CACHE_DIR, CACHE_NAME_CHARS
 from .progress import PushProgress
+from .zpush import push_compressed
 
 ROOM_TO_SPARE = 64 * 1024  # /usr left free after a new entry, for the scenarios' own files
 
@@ -45,7 +46,7 @@ class PayloadCache:
         self._make_room(len(data), keep=path)
         self.device.push_progress = PushProgress(self.write, label) if self.write else None
         try:
-            self.device.push(data, path)
+            push_compressed(self.device, data, path)  # text goes compressed, the rest as is
         except HarnessError:
             self.device.remove(path)  # no half-pushed entry under a content name
             raise

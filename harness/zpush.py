@@ -1,4 +1,4 @@
-"""A compressed push for the device scripts: a third of their bytes on the link.
+"""A compressed push for text (device scripts, text payloads): a third or less on the link.
 
 Each 4 KiB of a file travels as its own small zlib stream, which the module
 inflates with uzlib.decompress (no streaming decompressor needed, no more than
@@ -52,18 +52,23 @@ def push_compressed(device: Device, data: bytes, remote: str) -> str:
     if frames is None or not can_push_compressed(device):
         return device.push(data, remote)
     expected = (sha256_bytes(data), len(data))
-    if _send(device, frames, remote) == expected:
+    if _send(device, frames, remote, len(data)) == expected:
         return expected[0]
     return device.push(data, remote)  # bytes changed on the way: the plain, verified path
 
 
-def _send(device: Device, frames: list[bytes], remote: str) -> tuple[str, int] | None:
+def _send(device: Device, frames: list[bytes], remote: str,
+          size: int) -> tuple[str, int] | None:
     repl = device.repl
     repl.start_exec(snippets.PUSH_ZLIB.fill(remote, len(frames)))
     _wait_ack(device, remote)  # the receiver is ready
+    done = 0
     for frame in frames:
         repl.write(frame)
         _wait_ack(device, remote)
+        done = min(done + RAW_BLOCK, size)
+        if device.push_progress is not None:
+            device.push_progress(done, size)
     out, err = repl.finish_exec(30.0)
     if err:
         raise DeviceExecError("compressed push to %s failed" % remote,
