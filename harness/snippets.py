@@ -240,3 +240,7 @@ def _hil_zrecv(path, count):
     usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
 """ % VALUE_PREFIX
 PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r, %d)", ("/usr/hil/hil_ftp.py", 6))
+
+# the payload cache's entries and their sizes: [[name, bytes], ...]
+CACHE_SIZES = Snippet("[[n, uos.stat(%r + '/' + n)[6]] for n in uos.listdir(%r)]",
+                      ("/usr/hil/cache", "/usr/hil/cache"))

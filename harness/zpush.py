@@ -77,8 +77,8 @@ def _send(device: Device, frames: list[bytes], remote: str,
               if line.startswith(VALUE_PREFIX)]
     if not values:
         return None
-    sha, size = values[-1][len(VALUE_PREFIX):].split()
-    return sha, int(size)
+    sha, held = values[-1][len(VALUE_PREFIX):].split()
+    return sha, int(held)
 
 
 def _wait_ack(device: Device, remote: str) -> None:

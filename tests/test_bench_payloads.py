@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import snippets
 from harness.deploy import deploy, without_comments
 from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
@@ -192,3 +193,16 @@ def test_phases_reach_the_scenario_record_and_the_totals() -> None:
                                phases={"staging": 0.5, "transfer": 0.5, "checks": 0.0})]
     assert records[0]["phases_s"] == {"staging": 1.0, "transfer": 0.5, "checks": 0.25}
     assert phase_totals(records) == {"staging": 1.5, "transfer": 1.0, "checks": 0.25}
+
+
+def test_the_cache_keeps_to_its_share_of_usr(bench) -> None:
+    device, _server = bench
+    cache = PayloadCache(device)
+    images = [generate("image-%d" % i, 60 * 1024) for i in range(3)]  # incompressible
+    paths = [cache.put(image)[0] for image in images]
+    held = {name for name in device.listdir(CACHE_DIR)}
+    assert paths[0].rsplit("/", 1)[1] not in held  # the least recently used went first
+    assert {p.rsplit("/", 1)[1] for p in paths[1:]} <= held
+    sizes = device.eval_json(snippets.CACHE_SIZES.fill(CACHE_DIR, CACHE_DIR),
+                             setup=snippets.IMPORT_UOS.source)
+    assert sum(size for _name, size in sizes) <= USR_KIB * 1024 // 4
