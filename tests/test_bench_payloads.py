@@ -3,6 +3,7 @@ cached by content, scripts in the form the module loads, time by phase."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 from collections.abc import Iterator
@@ -206,3 +207,19 @@ def test_the_cache_keeps_to_its_share_of_usr(bench) -> None:
     sizes = device.eval_json(snippets.CACHE_SIZES.fill(CACHE_DIR, CACHE_DIR),
                              setup=snippets.IMPORT_UOS.source)
     assert sum(size for _name, size in sizes) <= USR_KIB * 1024 // 4
+
+
+def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module) -> None:
+    # the real-MicroPython engine (a newer MicroPython, mpy v6) refuses a v5 .mpy
+    # with "ValueError: incompatible .mpy file", as a module of another version would
+    if "engine" not in {f.name for f in dataclasses.fields(ModuleConfig)}:
+        pytest.skip("this checkout's virtual module has no real-MicroPython engine")
+    module = start_module(engine="micropython")
+    device = Device.open(module.port)
+    try:
+        done = deploy(device, ROOT / "device_scripts")
+        assert done.form == "py"
+        assert "refused .mpy v5 (incompatible .mpy file)" in done.note
+        assert sorted(done.pushed) == ["hil_ftp.py", "lib/ftplib.py"]
+    finally:
+        device.close()
