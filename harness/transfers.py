@@ -310,7 +310,7 @@ class FtpRun:
 
     def _generate(self, payload: GeneratedPayload, local: str) -> None:
         """Make a payload on the module from its seed; nothing but the seed crosses the link."""
-        result = self.step("gen", path=local, seed=payload.seed, size=len(payload))
+        result = self.step("gen", path=local, **payload.gen_args())
         if result.get("errno") == errno.ENOSPC:
             raise OSError(errno.ENOSPC, "no room on the module for a %d-byte payload: %s bytes "
                           "free on its /usr; use a smaller --payload-sizes or free /usr"

@@ -17,7 +17,15 @@ from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
 from harness.layout import CACHE_DIR, RUN_DIR
 from harness.payload_cache import PayloadCache
-from harness.payload_gen import BLOCK, GeneratedPayload, generate, seed_for
+from harness.payload_gen import (
+    BLOCK,
+    MAX_WORDS,
+    WORDS,
+    GeneratedPayload,
+    GeneratedText,
+    generate,
+    seed_for,
+)
 from harness.progress import PushProgress, progress_line
 from harness.report import phase_totals, scenario_record
 from harness.servers.local.server import FtpServer
@@ -223,3 +231,25 @@ def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module)
         assert sorted(done.pushed) == ["hil_ftp.py", "lib/ftplib.py"]
     finally:
         device.close()
+
+
+def test_generated_text_is_whole_lines_of_the_words_the_module_knows() -> None:
+    from tests.test_layout import module_constants
+
+    constants = module_constants(ROOT / "device_scripts" / "hil_ftp.py")
+    assert constants["GEN_WORDS"] == WORDS and constants["GEN_MAX_WORDS"] == MAX_WORDS
+    text = GeneratedText("t", 500, b"\r\n")
+    assert len(text) >= 500 and text.endswith(b"\r\n") and b"\r" not in text.replace(b"\r\n", b"")
+    assert GeneratedText("t", 0, b"\n") == b""
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("size", [1, 1024, 20000])
+def test_the_module_makes_the_text_the_host_expects(bench, size: int, eol: bytes) -> None:
+    run = new_run(bench, "text-%d" % size)
+    try:
+        _session, transfer = run.upload_text(GeneratedText("t%d" % size, size, eol))
+        transfer.assert_intact()
+        assert transfer.payload_source == "text generated on the module from seed t%d" % size
+    finally:
+        run.cleanup()
