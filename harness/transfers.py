@@ -240,6 +240,7 @@ class FtpRun:
         self.device = device
         self.cache = cache or PayloadCache(device)
         self.phases = dict.fromkeys(PHASES, 0.0)  # seconds per phase, this test
+        self._in_phase = False
         self.sources: dict[str, str] = {}  # path of a payload on the module -> its origin
         self.server = server
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
@@ -271,11 +272,17 @@ class FtpRun:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        """Count the time of the block towards one of PHASES."""
+        """Count the time of the block towards one of PHASES; a phase inside another
+        (the `gen` step while staging) is the outer one's time, counted once."""
+        if self._in_phase:
+            yield
+            return
+        self._in_phase = True
         started = time.perf_counter()
         try:
             yield
         finally:
+            self._in_phase = False
             self.phases[name] += time.perf_counter() - started
 
     def on_module(self, name: str, data: bytes) -> str:
@@ -361,7 +368,7 @@ class FtpRun:
         # the passwords in the arguments travel to the module; the serial log masks them
         secrets = [self.server.password]
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
-        with self.phase("staging" if name == "gen" else "transfer"):
+        with self.phase("transfer"):  # a `gen` step runs inside staging: counted there
             return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout,
                                         secrets=secrets)
 

@@ -253,3 +253,11 @@ def test_the_module_makes_the_text_the_host_expects(bench, size: int, eol: bytes
         assert transfer.payload_source == "text generated on the module from seed t%d" % size
     finally:
         run.cleanup()
+
+
+def test_a_phase_inside_another_is_counted_once(bench) -> None:
+    run = new_run(bench, "phases")
+    with run.phase("staging"):
+        with run.phase("transfer"):
+            pass
+    assert run.phases["transfer"] == 0 and run.phases["staging"] > 0
