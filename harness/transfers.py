@@ -37,6 +37,7 @@ from .servers.contract import HasTranscript, Server
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
+GEN_MODULE = "hil_gen"  # the module's payload generator (device_scripts/hil_gen.py)
 TEXT_RULE = "text mode: compared after converting CRLF to LF"
 # where a scenario's time goes (FtpRun.phases): putting payloads in place (on the
 # module over the link, or on the server), the device steps, the checksums
@@ -317,7 +318,10 @@ class FtpRun:
 
     def _generate(self, payload: GeneratedPayload, local: str) -> None:
         """Make a payload on the module from its seed; nothing but the seed crosses the link."""
-        result = self.step("gen", path=local, **payload.gen_args())
+        with self.phase("staging"):
+            result = self.device.run_step(GEN_MODULE, "gen", dict(path=local,
+                                                                  **payload.gen_args()),
+                                          timeout=self.step_timeout)
         if result.get("errno") == errno.ENOSPC:
             raise OSError(errno.ENOSPC, "no room on the module for a %d-byte payload: %s bytes "
                           "free on its /usr; use a smaller --payload-sizes or free /usr"
@@ -368,7 +372,7 @@ class FtpRun:
         # the passwords in the arguments travel to the module; the serial log masks them
         secrets = [self.server.password]
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
-        with self.phase("transfer"):  # a `gen` step runs inside staging: counted there
+        with self.phase("transfer"):
             return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout,
                                         secrets=secrets)
 

@@ -228,7 +228,7 @@ def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module)
         done = deploy(device, ROOT / "device_scripts")
         assert done.form == "py"
         assert "refused .mpy v5 (incompatible .mpy file)" in done.note
-        assert sorted(done.pushed) == ["hil_ftp.py", "lib/ftplib.py"]
+        assert sorted(done.pushed) == ["hil_ftp.py", "hil_gen.py", "lib/ftplib.py"]
     finally:
         device.close()
 
@@ -236,7 +236,7 @@ def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module)
 def test_generated_text_is_whole_lines_of_the_words_the_module_knows() -> None:
     from tests.test_layout import module_constants
 
-    constants = module_constants(ROOT / "device_scripts" / "hil_ftp.py")
+    constants = module_constants(ROOT / "device_scripts" / "hil_gen.py")
     assert constants["GEN_WORDS"] == WORDS and constants["GEN_MAX_WORDS"] == MAX_WORDS
     text = GeneratedText("t", 500, b"\r\n")
     assert len(text) >= 500 and text.endswith(b"\r\n") and b"\r" not in text.replace(b"\r\n", b"")
@@ -253,6 +253,14 @@ def test_the_module_makes_the_text_the_host_expects(bench, size: int, eol: bytes
         assert transfer.payload_source == "text generated on the module from seed t%d" % size
     finally:
         run.cleanup()
+
+
+def test_the_generator_prints_the_result_prefix_the_host_parses() -> None:
+    from harness.layout import RESULT_PREFIX
+    from tests.test_layout import module_constants
+
+    assert module_constants(ROOT / "device_scripts" / "hil_gen.py")["RESULT_PREFIX"] \
+        == RESULT_PREFIX
 
 
 def test_a_phase_inside_another_is_counted_once(bench) -> None:
