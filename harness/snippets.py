@@ -244,3 +244,8 @@ PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r, %d)", ("/usr/hil/hil_ftp.py", 6
 # the payload cache's entries and their sizes: [[name, bytes], ...]
 CACHE_SIZES = Snippet("[[n, uos.stat(%r + '/' + n)[6]] for n in uos.listdir(%r)]",
                       ("/usr/hil/cache", "/usr/hil/cache"))
+
+# drops a device script's module after its step (the payload generator), so its
+# code does not hold heap while the FTP steps compile
+STEP_FORGET = Snippet("import usys, gc\nusys.modules.pop(%r, None)\ntry:\n    del %s\n"
+                      "except NameError:\n    pass\ngc.collect()\n", ("hil_gen", "hil_gen"))

@@ -322,6 +322,7 @@ class FtpRun:
             result = self.device.run_step(GEN_MODULE, "gen", dict(path=local,
                                                                   **payload.gen_args()),
                                           timeout=self.step_timeout)
+            self.device.exec(snippets.STEP_FORGET.fill(GEN_MODULE, GEN_MODULE))
         if result.get("errno") == errno.ENOSPC:
             raise OSError(errno.ENOSPC, "no room on the module for a %d-byte payload: %s bytes "
                           "free on its /usr; use a smaller --payload-sizes or free /usr"
