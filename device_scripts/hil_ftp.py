@@ -5,7 +5,8 @@
 # never a whole file in memory.
 #
 # Steps: upload, download (one transfer each), session (a list of operations
-# on one control connection, one result per operation), fill, net.
+# on one control connection, one result per operation), fill, net. (Payloads made
+# here from a seed: hil_gen.py, kept apart so these steps compile no more than before.)
 # They work with CPython's ftplib, the harness's own and Quectel's (one Error
 # class, the reply code first in its message; it may return a short download
 # without raising, so a download is checked against SIZE and its final reply).

@@ -12,7 +12,7 @@ import hashlib
 import json
 import posixpath
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,8 @@ class Device:
         self.lost: str | None = None  # why the port went away, once it has
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
         self._binary_ok: bool | None = None
+        # [bench] told (bytes sent, bytes in all) as a push goes (harness/progress.py)
+        self.push_progress: Callable[[int, int], None] | None = None
 
     @classmethod
     def open(cls, port: str, log: SerialLog | None = None, prompt_timeout: float = 3.0,
@@ -243,6 +245,7 @@ class Device:
             for start in range(0, len(data), PUSH_CHUNK):
                 chunk = binascii.b2a_base64(data[start:start + PUSH_CHUNK], newline=False)
                 self.exec(snippets.BASE64_WRITE.fill(chunk), timeout=30.0)
+                self._progress(min(start + PUSH_CHUNK, len(data)), len(data))
         finally:
             self.exec(snippets.BASE64_CLOSE.source)
         return self.file_hash(remote)
@@ -269,6 +272,7 @@ class Device:
             while sent < len(blocks) and sent - max(acked, 0) < BINARY_IN_FLIGHT:
                 self.repl.write(blocks[sent])
                 sent += 1
+            self._progress(min(max(acked, 0) * block, len(data)), len(data))
         out, err = self.repl.finish_exec(30.0)
         if err:
             raise DeviceExecError("binary push to %s failed" % remote,
@@ -279,6 +283,10 @@ class Device:
             return None
         sha, size = values[-1][len(VALUE_PREFIX):].split()
         return sha, int(size)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.push_progress is not None:
+            self.push_progress(done, total)
 
     def push_file(self, local: Path, remote: str) -> str:
         return self.push(local.read_bytes(), remote)

@@ -5,6 +5,7 @@ the lines the host reads back. The one home of these names on the host side.
     /usr/hil/lib/ftplib.py  our MicroPython ftplib ("bundled")
     /usr/hil/user/ftplib.py a user's own ftplib ("--ftplib=PATH")
     /usr/hil/run/           files the scenarios create; cleaned per test
+    /usr/hil/cache/<sha>    payloads pushed once, named by content (sha256[:16])
 
 device_scripts/hil_ftp.py runs on the module and cannot import this file: it
 keeps its own copies (FTPLIB_DIRS, RESULT_PREFIX), and tests/test_layout.py
@@ -18,6 +19,8 @@ DEVICE_DIR = USR + "/hil"  # everything the harness puts on the module lives her
 LIB_DIR = DEVICE_DIR + "/lib"  # the bundled ftplib
 USER_DIR = DEVICE_DIR + "/user"  # a user's own ftplib
 RUN_DIR = DEVICE_DIR + "/run"  # the only folder on the module the scenarios write to
+CACHE_DIR = DEVICE_DIR + "/cache"  # pushed payloads, by content: never pushed twice
+CACHE_NAME_CHARS = 16  # a cached file's name: the first hex digits of its sha256
 
 # the ftplib kinds that live in a folder of their own, as hil_ftp.py names them
 FTPLIB_DIRS = {"bundled": LIB_DIR, "user": USER_DIR}

@@ -33,7 +33,7 @@ from typing import Any
 import serial
 from filelock import FileLock, Timeout
 
-from .deploy import deploy_scripts
+from .deploy import deploy
 from .device import Device, ModuleInfo
 from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
 from .errors import DeviceBusy, HarnessError
@@ -550,6 +550,7 @@ class HeldModule:
 
     claim: Claim
     virtual: VirtualModule | None = None
+    scripts: str = ""  # the form the device scripts took on it, and why (harness/deploy.py)
 
     @property
     def emulated(self) -> bool:
@@ -593,12 +594,12 @@ def take_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selectio
         raise NoModule("%s found no free module that fits:\n  %s"
                        % (worker, "\n  ".join(h.event() for h in problems)))
     try:
-        deploy_scripts(claim.device, scripts)
+        deployed = deploy(claim.device, scripts)
         claim.info = claim.device.info()  # /usr free after the scripts landed
     except HarnessError as exc:
         _release(claim, virtual)
         raise NoModule("%s: %s" % (claim.spec.describe(), exc)) from None
-    return HeldModule(claim, virtual), problems
+    return HeldModule(claim, virtual, deployed.note), problems
 
 
 def _start_virtual(config: ModuleConfig) -> VirtualModule:

@@ -159,3 +159,95 @@ STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
                    ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))
 # after STEP_IMPORT: import an ftplib kind the way every step will (harness/code_check.py)
 LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
+
+
+# -- [bench] payloads and precompiled scripts ------------------------------------
+
+# copies a file on the module in 1 KiB blocks (a cached payload into the run's folder)
+COPY_FILE = Snippet("""
+def _hil_copy(src, dst):
+    b = bytearray(1024)
+    fi = open(src, 'rb')
+    try:
+        fo = open(dst, 'wb')
+        try:
+            while True:
+                k = fi.readinto(b)
+                if not k:
+                    break
+                fo.write(memoryview(b)[:k])
+        finally:
+            fo.close()
+    finally:
+        fi.close()
+_hil_copy(%r, %r)
+""", ("/usr/hil/cache/0123456789abcdef", "/usr/hil/run/t-up.bin"))
+
+# Can the module load a .mpy? Imports a tiny one pushed beside the steps:
+# 'ok', 'refused: <error>' (a ValueError such as "incompatible .mpy file"),
+# or 'no' (no .mpy loader: an ImportError, as on CPython).
+MPY_PROBE_FUNC = Snippet("""
+import usys
+def _hil_mpy_probe(folder, name):
+    if folder not in usys.path:
+        usys.path.insert(0, folder)
+    if name in usys.modules:
+        del usys.modules[name]
+    try:
+        __import__(name)
+        return 'ok'
+    except ValueError as exc:
+        return 'refused: ' + str(exc)
+    except ImportError:
+        return 'no'
+""")
+MPY_PROBE = Snippet("_hil_mpy_probe(%r, %r)", ("/usr/hil", "hil_mpy_probe"))
+
+# does the module have uzlib (a compressed push) and binary stdin?
+ZLIB_PROBE_SETUP = Snippet("import usys, micropython\ntry:\n    import uzlib\n"
+                           "    _hil_z = True\nexcept ImportError:\n    _hil_z = False")
+ZLIB_PROBE = Snippet("_hil_z and hasattr(usys.stdin, 'buffer') "
+                     "and hasattr(micropython, 'kbd_intr')")
+
+# Reads `count` frames from stdin, each a 2-byte big-endian length and one zlib
+# stream of at most a few KiB, and writes what each inflates to; acks each frame
+# with \x06 (one frame in flight: a frame fits any USB CDC buffer). Scripts are
+# text: a third of their size crosses the link.
+_ZRECEIVER = """
+import usys, micropython, uhashlib, ubinascii, uzlib
+def _hil_zread(src, n):
+    b = b''
+    while len(b) < n:
+        b += src.read(n - len(b))
+    return b
+def _hil_zrecv(path, count):
+    f = open(path, 'wb')
+    h = uhashlib.sha256()
+    src = usys.stdin.buffer
+    got = 0
+    micropython.kbd_intr(-1)
+    try:
+        usys.stdout.write('\\x06')
+        for i in range(count):
+            hdr = _hil_zread(src, 2)
+            data = uzlib.decompress(_hil_zread(src, hdr[0] * 256 + hdr[1]))
+            f.write(data)
+            h.update(data)
+            got += len(data)
+            usys.stdout.write('\\x06')
+    finally:
+        micropython.kbd_intr(3)
+        f.close()
+    digest = ubinascii.hexlify(h.digest()).decode()
+    usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
+""" % VALUE_PREFIX
+PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r, %d)", ("/usr/hil/hil_ftp.py", 6))
+
+# the payload cache's entries and their sizes: [[name, bytes], ...]
+CACHE_SIZES = Snippet("[[n, uos.stat(%r + '/' + n)[6]] for n in uos.listdir(%r)]",
+                      ("/usr/hil/cache", "/usr/hil/cache"))
+
+# drops a device script's module after its step (the payload generator), so its
+# code does not hold heap while the FTP steps compile
+STEP_FORGET = Snippet("import usys, gc\nusys.modules.pop(%r, None)\ntry:\n    del %s\n"
+                      "except NameError:\n    pass\ngc.collect()\n", ("hil_gen", "hil_gen"))

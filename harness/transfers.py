@@ -16,6 +16,7 @@ one. See `TextChecksums`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import time
@@ -25,15 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import snippets
 from .device import Device
 from .errors import DeviceDisconnected, HarnessError
 from .layout import RUN_DIR
+from .payload_cache import PayloadCache
+from .payload_gen import GeneratedPayload
 from .results import ResultFields, StepResult
 from .servers.contract import HasTranscript, Server
 from .verify import Checksums, Digest
 
 STEP_MODULE = "hil_ftp"
+GEN_MODULE = "hil_gen"  # the module's payload generator (device_scripts/hil_gen.py)
 TEXT_RULE = "text mode: compared after converting CRLF to LF"
+# where a scenario's time goes (FtpRun.phases): putting payloads in place (on the
+# module over the link, or on the server), the device steps, the checksums
+PHASES = ("staging", "transfer", "checks")
+PUSHED = "pushed over the link"
+PUSH_REUSED = "pushed over the link before: reused from the module's cache"
+ON_SERVER = "placed on the server"
 
 
 def digest_of(data: bytes) -> Digest:
@@ -109,6 +120,7 @@ class Transfer:
     checksums: Checksums | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     damage_expected: bool = False  # set by assert_damaged: the report does not flag it
+    payload_source: str | None = None  # where the payload came from (PUSHED, ON_SERVER, ...)
 
     def problems(self) -> list[str]:
         found = []
@@ -225,11 +237,16 @@ class FtpRun:
 
     def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
-                 reconnect_timeout: float = 30.0, port_host: str | None = None) -> None:
+                 reconnect_timeout: float = 30.0, port_host: str | None = None,
+                 cache: PayloadCache | None = None) -> None:
         self.device = device
         # the module's address as the server sees it, for PORT (None: the module's
         # ftplib finds its own, e.g. from dataCall.getInfo)
         self.port_host = port_host
+        self.cache = cache or PayloadCache(device)
+        self.phases = dict.fromkeys(PHASES, 0.0)  # seconds per phase, this test
+        self._in_phase = False
+        self.sources: dict[str, str] = {}  # path of a payload on the module -> its origin
         self.server = server
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
         self.ftplib_kind = ftplib_kind
@@ -258,17 +275,78 @@ class FtpRun:
         self.server_dirs.append(remote)
         return remote
 
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Count the time of the block towards one of PHASES; a phase inside another
+        (the `gen` step while staging) is the outer one's time, counted once."""
+        if self._in_phase:
+            yield
+            return
+        self._in_phase = True
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._in_phase = False
+            self.phases[name] += time.perf_counter() - started
+
     def on_module(self, name: str, data: bytes) -> str:
-        """Push a file into the run's folder on the module; its path (removed after)."""
+        """Put a file into the run's folder on the module; its path (removed after).
+
+        A GeneratedPayload is made there from its seed; other bytes are pushed
+        over the link once per content (the module's cache) and copied from it.
+        """
         local = self.device_path(name)
-        self.device.makedirs(RUN_DIR)
-        self.device.push(data, local)
+        with self.phase("staging"):
+            self.device.makedirs(RUN_DIR)
+            if isinstance(data, GeneratedPayload):
+                self._generate(data, local)
+            else:
+                cached = self._cached(data, name)
+                self.device.exec(snippets.COPY_FILE.fill(cached, local), timeout=120.0)
+                self.sources[local] = self.sources.pop(cached)
         return local
+
+    def source_of(self, name: str, data: bytes) -> str:
+        """A file on the module holding `data`, only to be read (a STOR's source):
+        a generated payload in the run's folder, pushed bytes straight from the cache."""
+        if isinstance(data, GeneratedPayload):
+            return self.on_module(name, data)
+        with self.phase("staging"):
+            return self._cached(data, name)
+
+    def _cached(self, data: bytes, label: str) -> str:
+        path, pushed = self.cache.put(data, label)
+        self.sources[path] = PUSHED if pushed else PUSH_REUSED
+        return path
+
+    def _generate(self, payload: GeneratedPayload, local: str) -> None:
+        """Make a payload on the module from its seed; nothing but the seed crosses the link."""
+        with self.phase("staging"):
+            result = self.device.run_step(GEN_MODULE, "gen", dict(path=local,
+                                                                  **payload.gen_args()),
+                                          timeout=self.step_timeout)
+            self.device.exec(snippets.STEP_FORGET.fill(GEN_MODULE, GEN_MODULE))
+        if result.get("errno") == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, "no room on the module for a %d-byte payload: %s bytes "
+                          "free on its /usr; use a smaller --payload-sizes or free /usr"
+                          % (len(payload), result.get("free")))
+        if not result.ok:
+            raise HarnessError("the module could not generate a payload at %s: %s"
+                               % (local, result.summary()))
+        if (result.get("sha256"), result.get("bytes")) != (payload.digest.sha256, len(payload)):
+            raise HarnessError(
+                "the module generated %s (%s bytes) from seed %s, the host %s (%d bytes): "
+                "hil_ftp.gen and harness/payload_gen.py disagree"
+                % (result.get("sha256"), result.get("bytes"), payload.seed,
+                   payload.digest.sha256, len(payload)))
+        self.sources[local] = payload.describe()
 
     def place(self, remote: str, data: bytes) -> str:
         """Put a file on the server under an exact name (e.g. in a server_dir); removed after."""
         self.server_files.append(remote)
-        self.server.put(remote, data)
+        with self.phase("staging"):
+            self.server.put(remote, data)
         return remote
 
     def transcript_mark(self) -> int | None:
@@ -301,23 +379,28 @@ class FtpRun:
         # the passwords in the arguments travel to the module; the serial log masks them
         secrets = [self.server.password]
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
-        return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout,
-                                    secrets=secrets)
+        with self.phase("transfer"):
+            return self.device.run_step(STEP_MODULE, name, args, timeout=self.step_timeout,
+                                        secrets=secrets)
 
     # -- scenarios -------------------------------------------------------
 
     def upload(self, data: bytes, name: str = "up.bin", **args: Any) -> Transfer:
-        local = self.on_module(name, data)
+        local = self.source_of(name, data)
         remote = self.server_name(name)
         result = self.step("upload", **self.ftp_args(local=local, remote=remote, **args))
         device = _digest(result.get("file_sha256"), result.get("file_bytes"))
-        checks = Checksums(digest_of(data), device, self.server.digest(remote), "upload")
-        return self._keep(Transfer(result, checks))
+        with self.phase("checks"):
+            checks = Checksums(_host_digest(data), device, self.server.digest(remote), "upload")
+        return self._keep(Transfer(result, checks, payload_source=self.sources.get(local)))
 
     def download(self, data: bytes, name: str = "down.bin", **args: Any) -> Transfer:
         remote = self.server_name(name)
-        self.server.put(remote, data)
-        return self.download_existing(remote, expected=data, name=name, **args)
+        with self.phase("staging"):
+            self.server.put(remote, data)
+        transfer = self.download_existing(remote, expected=data, name=name, **args)
+        transfer.payload_source = ON_SERVER
+        return transfer
 
     def download_existing(self, remote: str, expected: bytes | None = None,
                           name: str | None = None, **args: Any) -> Transfer:
@@ -326,9 +409,10 @@ class FtpRun:
         result = self.step("download", **self.ftp_args(local=local, remote=remote, **args))
         transfer = Transfer(result)
         if expected is not None:
-            device = self._downloaded_digest(result, transfer)
-            transfer.checksums = Checksums(digest_of(expected), device,
-                                           self.server.digest(remote), "download")
+            with self.phase("checks"):
+                device = self._downloaded_digest(result, transfer)
+                transfer.checksums = Checksums(_host_digest(expected), device,
+                                               self.server.digest(remote), "download")
         return self._keep(transfer)
 
     def session(self, ops: list[dict[str, Any]], keep: bool = True, **args: Any) -> Session:
@@ -349,17 +433,18 @@ class FtpRun:
 
     def upload_text(self, text: bytes, name: str = "up.txt") -> tuple[Session, Transfer]:
         """storlines a text file; checked after CRLF -> LF."""
-        local = self.on_module(name, text)
+        local = self.source_of(name, text)
         remote = self.server_name(name)
         session = self.session([{"op": "storlines", "local": local, "remote": remote}],
                                keep=False)
         op = session.op("storlines")
         text_lf = to_lf(text)
-        server, form = server_text_digest(text_lf, self.server.digest(remote))
+        with self.phase("checks"):
+            server, form = server_text_digest(text_lf, self.server.digest(remote))
         checks = TextChecksums(digest_of(text_lf), _digest(op.get("text_sha256"),
                                                            op.get("text_bytes")),
                                server, "upload", server_form=form)
-        return session, self._keep(Transfer(op, checks))
+        return session, self._keep(Transfer(op, checks, payload_source=self.sources.get(local)))
 
     def download_text(self, text: bytes, name: str = "down.txt",
                       callback: str = "lf") -> tuple[Session, Transfer]:
@@ -369,8 +454,11 @@ class FtpRun:
         note's sample, retrlines(cmd, fp.write), which drops every line end.
         """
         remote = self.server_name(name)
-        self.server.put(remote, text)
-        return self.download_text_existing(remote, text, name, callback)
+        with self.phase("staging"):
+            self.server.put(remote, text)
+        session, transfer = self.download_text_existing(remote, text, name, callback)
+        transfer.payload_source = ON_SERVER
+        return session, transfer
 
     def download_text_existing(self, remote: str, text: bytes, name: str,
                                callback: str = "lf") -> tuple[Session, Transfer]:
@@ -380,7 +468,8 @@ class FtpRun:
         op = session.op("retrlines")
         text_lf = to_lf(text)
         device = _digest(op.get("text_sha256"), op.get("text_bytes"))
-        server, form = server_text_digest(text_lf, self.server.digest(remote))
+        with self.phase("checks"):
+            server, form = server_text_digest(text_lf, self.server.digest(remote))
         checks = TextChecksums(digest_of(text_lf), device, server, "download",
                                server_form=form,
                                explanation=explain_text_damage(text_lf, device))
@@ -499,6 +588,11 @@ def sweep_run_dir(device: Device) -> list[str]:
     for name in stale:
         device.remove("%s/%s" % (RUN_DIR, name))
     return stale
+
+
+def _host_digest(data: bytes) -> Digest:
+    """The expected digest: a generated payload knows its own."""
+    return data.digest if isinstance(data, GeneratedPayload) else digest_of(data)
 
 
 def _digest(sha: str | None, size: int | None) -> Digest | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from .records import RunFacts, checksum_tally, outcome_counts, outcome_text
+from .records import RunFacts, checksum_tally, outcome_counts, outcome_text, phase_totals
 from .units import human_bytes, size_label
 
 REPORT_CSS = resources.files(__package__).joinpath("report.css").read_text(encoding="utf-8")
@@ -33,6 +33,8 @@ def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
         "/usr free": (f"{human_bytes(free)} of {human_bytes(total)} ({free:,} bytes free)"
                       if isinstance(free, int) and isinstance(total, int) else "unknown"),
         "Serial port": _port_text(m),
+        # precompiled .mpy, or .py and why (a module that refused .mpy says so here)
+        "Device scripts": str(m.get("device_scripts") or "unknown"),
     }
     if m.get("engine"):  # a virtual module: who ran the device code
         row["Engine"] = str(m["engine"])
@@ -121,9 +123,19 @@ def transfer_html(t: Mapping[str, Any]) -> str:
         facts.append('<span class="hil-bad">step failed: %s</span>'
                      % html.escape(t.get("error") or t.get("reply") or "no detail"))
     head = '<div class="hil-transfer-head">%s</div>' % " &middot; ".join(facts)
+    source = ('<div class="hil-note">payload: %s</div>' % html.escape(t["payload_source"])
+              if t.get("payload_source") else "")
     sums = checksums_html(t.get("checksums"), compared=bool(t.get("compared")),
                           damage_expected=bool(t.get("damage_expected")))
-    return '<div class="hil-transfer">%s%s</div>' % (head, sums)
+    return '<div class="hil-transfer">%s%s%s</div>' % (head, source, sums)
+
+
+def phases_html(phases: Mapping[str, float] | None) -> str:
+    """Where the scenario's time went: staging, the FTP transfer, the checks."""
+    if not phases:
+        return ""
+    parts = ["%s %.2f s" % (html.escape(name), seconds) for name, seconds in phases.items()]
+    return '<div class="hil-note hil-phases">time by phase: %s</div>' % " &middot; ".join(parts)
 
 
 def checksums_html(checks: Mapping[str, Any] | None, compared: bool = True,
@@ -223,6 +235,11 @@ def overview_html(records: Sequence[Mapping[str, Any]], files: Mapping[str, str]
     scenarios = f"{len(records)}: {outcome_text(outcome_counts(records)) or 'none'}"
     rows = [("Scenarios", html.escape(scenarios)),
             ("Checksums (host / module / server)", sums)]
+    phases = phase_totals(records)
+    if phases:
+        spent = sum(phases.values()) or 1.0
+        rows.append(("Time by phase", html.escape(", ".join(
+            "%s %.1f s (%.0f%%)" % (n, v, 100 * v / spent) for n, v in phases.items()))))
     if links:
         rows.append(("Beside this file", links))
     return '<table class="hil-overview">%s</table>' % "".join(

@@ -118,6 +118,8 @@ class TransferEvidence(Protocol):
     def throughput_kib_s(self) -> float | None: ...
     @property
     def damage_expected(self) -> bool: ...
+    @property
+    def payload_source(self) -> str | None: ...
 
 
 def transfer_record(transfer: TransferEvidence, secrets: Iterable[str] = ()) -> dict[str, Any]:
@@ -135,6 +137,8 @@ def transfer_record(transfer: TransferEvidence, secrets: Iterable[str] = ()) -> 
         "damage_expected": transfer.damage_expected,
         "remote": result.get("remote"),
         "payload_bytes": checks.host.size if checks else result.size,
+        # generated on the module from a seed, pushed over the link, placed on the server
+        "payload_source": transfer.payload_source,
         "bytes": result.size,
         "elapsed_ms": result.ms,
         "throughput_kib_s": round(rate, 1) if rate is not None else None,
@@ -150,7 +154,8 @@ def transfer_record(transfer: TransferEvidence, secrets: Iterable[str] = ()) -> 
 
 def scenario_record(*, name: str, nodeid: str, params: Mapping[str, Any],
                     transfers: Sequence[Mapping[str, Any]], worker: str,
-                    server_altered: bool = False, faults: Sequence[str] = ()) -> dict[str, Any]:
+                    server_altered: bool = False, faults: Sequence[str] = (),
+                    phases: Mapping[str, float] | None = None) -> dict[str, Any]:
     """One scenario for summary.json; outcome, failure, module and ftplib come later.
 
     The process writing the reports fills those in: it alone sees every phase of
@@ -169,7 +174,18 @@ def scenario_record(*, name: str, nodeid: str, params: Mapping[str, Any],
         "throughput_kib_s": last.get("throughput_kib_s"), "reply": last.get("reply"),
         "checksums_match": all(checked) if checked else None,
         "duration_s": None, "transfers": list(transfers),
+        # seconds by phase: staging payloads, the FTP transfers (device steps), checksums
+        "phases_s": {k: round(v, 3) for k, v in phases.items()} if phases else None,
     }
+
+
+def phase_totals(records: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """Seconds per phase over every scenario: where a run's time went."""
+    totals: dict[str, float] = {}
+    for record in records:
+        for name, seconds in (record.get("phases_s") or {}).items():
+            totals[name] = round(totals.get(name, 0.0) + seconds, 3)
+    return totals
 
 
 def _jsonable(value: Any) -> Any:
@@ -289,5 +305,6 @@ def summary_document(run: RunFacts, records: Sequence[Mapping[str, Any]],
         "modules": list(modules),
         "ftp_servers": list(servers),
         "totals": outcome_counts(records),
+        "phases_s": phase_totals(records),
         "scenarios": list(records),
     }
