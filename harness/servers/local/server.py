@@ -39,7 +39,7 @@ from pyftpdlib.servers import FTPServer
 
 from harness.errors import HarnessError
 from harness.servers.local.control_handler import HASH_COMMANDS, ControlHandler
-from harness.servers.local.data_handler import DataHandler
+from harness.servers.local.data_handler import ActiveConnector, DataHandler
 from harness.servers.local.faults import CorruptingReader, FaultSet
 from harness.servers.local.storage import HomeFS, StorageLimits, sha256_file
 from harness.servers.local.transcript import Transcript, TranscriptLine
@@ -214,6 +214,7 @@ class FtpServer:
             "owner": self,
             "authorizer": authorizer,
             "dtp_handler": type("HilDataHandler", (DataHandler,), {"owner": self}),
+            "active_dtp": ActiveConnector,  # PORT without losing a neighbour's connection
             "abstracted_fs": type("HilFS", (HomeFS,), {"owner": self}),
             "proto_cmds": {**FTPHandler.proto_cmds, **HASH_COMMANDS},
             "banner": "qpy-ftp-hil FTP server ready.",
