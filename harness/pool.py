@@ -33,6 +33,7 @@ from typing import Any
 import serial
 from filelock import FileLock, Timeout
 
+from . import devices_file
 from .deploy import deploy_scripts
 from .device import Device, ModuleInfo
 from .emulator import EmulatorStartError, ModuleConfig, VirtualModule
@@ -107,31 +108,55 @@ def split_values(values: Iterable[str] | None) -> list[str]:
 
 
 def load_devices_file(path: Path) -> list[ModuleSpec]:
-    """Modules listed in an INI file: one [name] section each, with port, model, labels."""
+    """Modules listed in an INI file: one [name] section each, with port, model, labels.
+
+    [bench PC] UTF-8 with or without a BOM and UTF-16 (PowerShell 5.1) are read;
+    every mistake is one line naming the file, the line and what to do.
+    """
+    try:
+        text = devices_file.read_text(path)
+    except devices_file.DevicesFileError as exc:
+        raise PoolConfigError(str(exc)) from None
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
     try:
-        with path.open(encoding="utf-8") as f:
-            parser.read_file(f)
-    except OSError as exc:
-        raise PoolConfigError("cannot read devices file %s: %s" % (path, exc)) from None
+        parser.read_string(text, source=str(path))
     except configparser.Error as exc:
-        raise PoolConfigError("devices file %s is not valid INI: %s"
-                              % (path, str(exc).splitlines()[0])) from None
-    specs = [_spec_from_section(path, name, parser[name]) for name in parser.sections()]
+        raise PoolConfigError(_ini_problem(path, exc)) from None
+    specs = [_spec_from_section(path, text, name, parser[name]) for name in parser.sections()]
     if not specs:
-        raise PoolConfigError("devices file %s lists no module; expected sections like\n"
-                              "[bench-a]\nport = COM5\nmodel = EC600U\nlabels = lab-a" % path)
+        raise PoolConfigError("devices file %s lists no module; expected sections like "
+                              "[bench-a] with port = COM5, model = EC600U, labels = lab-a"
+                              % path)
     return specs
 
 
-def _spec_from_section(path: Path, name: str, section: configparser.SectionProxy) -> ModuleSpec:
+def _ini_problem(path: Path, exc: configparser.Error) -> str:
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return ("devices file %s, line %d: %r comes before any [module-name] section header; "
+                "start each module with a line like [bench-a]"
+                % (path, exc.lineno, exc.line.strip()))
+    if isinstance(exc, configparser.ParsingError):
+        lineno, line = exc.errors[0]  # the line as repr() shows it
+        shown = line.strip("'\"").replace("\\n", "").replace("\\r", "").strip()
+        return ("devices file %s, line %d: %s is not `key = value`; write e.g. port = COM5"
+                % (path, lineno, shown))
+    if isinstance(exc, configparser.DuplicateSectionError | configparser.DuplicateOptionError):
+        return "devices file %s, line %s: %s; list it once" % (
+            path, exc.lineno, str(exc).split(": ", 1)[-1].split(" (", 1)[0])
+    return "devices file %s is not valid INI: %s" % (path, str(exc).splitlines()[0])
+
+
+def _spec_from_section(path: Path, text: str, name: str,
+                       section: configparser.SectionProxy) -> ModuleSpec:
     unknown = sorted(set(section) - set(DEVICES_FILE_KEYS))
     if unknown:
-        raise PoolConfigError("devices file %s, [%s]: unknown key %s; the keys are %s"
-                              % (path, name, ", ".join(unknown), ", ".join(DEVICES_FILE_KEYS)))
+        raise PoolConfigError("devices file %s, line %d, [%s]: unknown key %s; the keys are %s"
+                              % (path, devices_file.line_of(text, name, unknown[0]), name,
+                                 ", ".join(unknown), ", ".join(DEVICES_FILE_KEYS)))
     port = section.get("port", "").strip()
     if not port:
-        raise PoolConfigError("devices file %s, [%s]: no port (e.g. port = COM5)" % (path, name))
+        raise PoolConfigError("devices file %s, line %d, [%s]: no port (add e.g. port = COM5)"
+                              % (path, devices_file.line_of(text, name), name))
     return ModuleSpec(name, port, section.get("model", "").strip(),
                       tuple(split_values([section.get("labels", "")])))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -103,17 +104,51 @@ def test_devices_file(tmp_path: Path) -> None:
     assert ModuleSpec.from_dict(b.as_dict()) == b
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom",
+                                      "utf-16-be-bom"])
+def test_devices_file_as_windows_tools_save_it(tmp_path: Path, encoding: str) -> None:
+    """Notepad (UTF-8, with a BOM in old versions), PowerShell 5.1 `>` / Out-File (UTF-16 LE
+    with a BOM), other tools UTF-16 BE with a BOM; CRLF line ends as Windows writes them."""
+    text = DEVICES_INI.replace("\n", "\r\n").replace("lab-b\r\n", "lab-b \u00e9t\u00e9\r\n")
+    boms = {"utf-16-le-bom": (codecs.BOM_UTF16_LE, "utf-16-le"),
+            "utf-16-be-bom": (codecs.BOM_UTF16_BE, "utf-16-be")}
+    bom, codec = boms.get(encoding, (b"", encoding))
+    path = tmp_path / "benches.ini"
+    path.write_bytes(bom + text.encode(codec))
+    a, b = load_devices_file(path)
+    assert a == ModuleSpec("lab-a-ec600u", "COM5", "EC600U", ("lab-a", "usb-hub-1"))
+    assert b.labels == ("lab-b \u00e9t\u00e9",)
+
+
 @pytest.mark.parametrize("text, message", [
-    ("[a]\nmodel = EC600U\n", r"\[a\]: no port"),
-    ("[a]\nprot = COM5\n", r"\[a\]: unknown key prot"),
+    ("[a]\nmodel = EC600U\n", r"benches.ini, line 1, \[a\]: no port \(add e.g. port = COM5\)"),
+    ("[a]\nport = COM5\nprot = COM5\n", r"benches.ini, line 3, \[a\]: unknown key prot; the keys"),
     ("# nothing yet\n", "lists no module"),
-    ("port = COM5\n", "not valid INI"),
+    ("\nport = COM5\n", r"benches.ini, line 2: 'port = COM5' comes before any \[module-name\]"),
+    ("[a]\nport = COM5\njust words\n", r"benches.ini, line 3: just words is not `key = value`"),
+    ("[a]\nport = COM5\n[a]\nport = COM6\n", r"benches.ini, line 3: .*'a'.*; list it once"),
+    ("[a]\nport = COM5\nport = COM6\n", r"benches.ini, line 3: .*'port'.*; list it once"),
 ])
 def test_devices_file_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "benches.ini"
     path.write_text(text)
-    with pytest.raises(PoolConfigError, match=message):
+    with pytest.raises(PoolConfigError, match=message) as caught:
         load_devices_file(path)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("raw, line", [
+    (b"[a]\nport = COM5\nlabels = caf\xe9\n", 3),  # Latin-1 (Notepad's "ANSI")
+    (codecs.BOM_UTF16_LE + "[a]\nport = COM5\n".encode("utf-16-le") + b"\x00", 3),  # cut short
+])
+def test_a_devices_file_that_is_not_text_says_where(tmp_path: Path, raw: bytes,
+                                                     line: int) -> None:
+    path = tmp_path / "benches.ini"
+    path.write_bytes(raw)
+    with pytest.raises(PoolConfigError) as caught:
+        load_devices_file(path)
+    message = str(caught.value)
+    assert "benches.ini, line %d: byte 0x" % line in message and "save it as UTF-8" in message
 
 
 def test_missing_devices_file(tmp_path: Path) -> None:
