@@ -38,7 +38,8 @@ from .deploy import deploy_scripts
 from .device import Device, ModuleInfo
 from .emulator import EmulatorStartError, ModuleConfig, VirtualModule
 from .errors import DeviceBusy, HarnessError
-from .lock_owner import read_owner, write_owner
+from .lock_owner import forget_owner, read_owner, write_owner
+from .port_key import lock_file_name, port_key
 from .port_names import locked_port
 
 EMULATED = "emulated"
@@ -83,12 +84,21 @@ class ModuleSpec:
     def emulated(self) -> bool:
         return self.port == EMULATED
 
+    @property
+    def key(self) -> str:
+        """The port's canonical key (harness/port_key.py): COM5 for com5 or \\\\.\\COM5."""
+        return port_key(self.port)
+
     def describe(self, model: str = "") -> str:
-        """bench-a (COM5, EC600U); COM5 (EC600U) when the name is the port."""
+        """bench-a (COM5, EC600U); COM5 (EC600U) when the name is the port.
+
+        COM names and URLs are shown in their canonical form; a device path as given
+        (its by-id name says more than the tty it resolves to)."""
         shown = model or self.model or "model unknown"
+        port = self.port if self.port.startswith("/") else self.key
         if self.name == self.port:
-            return "%s (%s)" % (self.port, shown)
-        return "%s (%s, %s)" % (self.name, self.port, shown)
+            return "%s (%s)" % (port, shown)
+        return "%s (%s, %s)" % (self.name, port, shown)
 
     def as_dict(self) -> dict[str, Any]:
         # plain types only: this crosses to xdist workers
@@ -180,7 +190,7 @@ def pool_from_options(devices: Iterable[str] | None,
 def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
     seen: dict[str, ModuleSpec] = {}
     for spec in specs:
-        key = lock_name(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
+        key = port_key(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
         if key in seen:
             raise PoolConfigError("%s and %s are the same port; list each module once"
                                   % (seen[key].describe(), spec.describe()))
@@ -281,13 +291,9 @@ def default_lock_dir() -> Path:
 
 
 def lock_name(port: str) -> str:
-    """One file name per physical port: by-id symlinks, COM5/com5 and URL options fold."""
-    if "://" in port:
-        port = port.split("?", 1)[0]  # rfc2217://h:p?ign_set_control is still h:p
-    elif os.path.exists(port):
-        port = os.path.realpath(port)
-    port = re.sub(r"^\\\\\.\\", "", port)  # \\.\COM10 is COM10
-    return re.sub(r"[^a-z0-9.-]+", "_", port.lower()).strip("_") + ".lock"
+    """One file name per physical port: by-id links, COM5/com5/\\\\.\\COM5 and URL options
+    fold (harness/port_key.py); never dependent on the current folder or the port's state."""
+    return lock_file_name(port)
 
 
 class ModuleLock:
@@ -298,6 +304,7 @@ class ModuleLock:
         # [ports] usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
         # using COM5 and one using usb:SERIAL never share the module
         self.target = locked_port(port)
+        self.key = port_key(self.target)  # [bench PC] COM5 == com5 == \\.\COM5
         self.path = (lock_dir or default_lock_dir()) / lock_name(self.target)
         # not thread-local: a lock taken in one thread may be released in another
         self._file_lock = FileLock(str(self.path), thread_local=False)
@@ -315,20 +322,25 @@ class ModuleLock:
         except Timeout:
             owner = read_owner(self.path)  # [ports] who holds it, if it said
             raise ModuleBusy("%s is in use by another pytest worker or run on this PC%s "
-                             "(lock file %s)" % (self.port, ": " + owner if owner else "",
-                                                 self.path)) from None
+                             "(lock file %s); wait for it or use another module"
+                             % (self._shown(), ": " + owner if owner else "",
+                                self.path)) from None
         try:
             self._guard = _exclusive_guard(self.target)
         except ModuleBusy:
             self._file_lock.release()
             raise
-        write_owner(self.path)  # [ports] for whoever finds it busy
+        write_owner(self.path, self.key)  # [ports] for whoever finds it busy
+
+    def _shown(self) -> str:
+        return self.port if self.key == self.port else "%s (%s)" % (self.port, self.key)
 
     def release(self) -> None:
         if self._guard is not None:
             self._guard.close()
             self._guard = None
         if self._file_lock.is_locked:
+            forget_owner(self.path)  # before the lock goes: nobody reads a stale note
             self._file_lock.release()
 
 
