@@ -43,7 +43,12 @@ from harness.servers.local.data_handler import ActiveConnector, DataHandler
 from harness.servers.local.faults import CorruptingReader, FaultSet
 from harness.servers.local.storage import HomeFS, StorageLimits, sha256_file
 from harness.servers.local.transcript import Transcript, TranscriptLine
-from harness.servers.spec import ServerSpec, advertised_address
+from harness.servers.spec import (
+    ServerSpec,
+    advertised_address,
+    worker_control_port,
+    worker_passive_ports,
+)
 from harness.verify import Digest
 
 if TYPE_CHECKING:
@@ -365,6 +370,11 @@ def build(spec: ServerSpec, options: ServerOptions) -> FtpServer:
         raise ValueError("a local FTP server needs a home folder (ServerOptions.home)")
     bind = options.bind or "127.0.0.1"
     host, masquerade = advertised_address(bind, options.public_host)
+    # [bench PC] several workers: each its own control port and its slice of the range
+    port = worker_control_port(options.port, options.port_offset, options.workers) \
+        if options.port else 0
+    passive = worker_passive_ports(options.passive_ports, options.port_offset,
+                                   options.workers) if options.passive_ports else None
     return FtpServer(options.home, user=options.user, password=options.password, host=host,
-                     bind=bind, port=options.port or 0, quota_bytes=options.quota_bytes,
-                     passive_ports=options.passive_ports, masquerade_address=masquerade)
+                     bind=bind, port=port, quota_bytes=options.quota_bytes,
+                     passive_ports=passive, masquerade_address=masquerade)
