@@ -41,7 +41,8 @@ def _run(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, OUT_ENV: str(tmp_path)}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "tests/test_fixed_ports.py", "-o",
-         "python_functions=probe_*", "-p", "xdist", "-n", "2", "--dist=each", "-q", "-p", "no:cacheprovider",
+         "python_functions=probe_*", "-p", "xdist", "-n", "2", "--dist=each", "-q",
+         "-p", "no:cacheprovider",
          "--html=%s" % (tmp_path / "r.html"), "--junitxml=%s" % (tmp_path / "j.xml"),
          "--summary-json=%s" % (tmp_path / "s.json"), *options],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
