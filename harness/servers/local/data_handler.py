@@ -16,6 +16,7 @@ from pyftpdlib.handlers import ThrottledDTPHandler
 from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 
 from harness.servers.local.faults import Fault, corrupt_stored_file
+from harness.servers.local.removal import remove_in_loop
 from harness.servers.local.storage import (
     EDQUOT,
     ENOSPC,
@@ -201,11 +202,13 @@ class DataHandler(ThrottledDTPHandler):
 
     def _discard_partial(self, f: UploadFile) -> None:
         """Remove a failed upload; a failed APPE / resume only loses what it added."""
+        if not f.resumed:
+            # a handle still open on it (Windows): tried again by the loop, never blocking it
+            remove_in_loop(self.ioloop, lambda: os.remove(f.name), f.name,
+                           lambda line: log.warning("partial upload: %s", line))
+            return
         try:
-            if f.resumed:
-                os.truncate(f.name, f.start_size)
-            else:
-                os.remove(f.name)
+            os.truncate(f.name, f.start_size)
         except FileNotFoundError:
             pass
         except OSError as err:

@@ -41,6 +41,7 @@ from harness.errors import HarnessError
 from harness.servers.local.control_handler import HASH_COMMANDS, ControlHandler
 from harness.servers.local.data_handler import ActiveConnector, DataHandler
 from harness.servers.local.faults import CorruptingReader, FaultSet
+from harness.servers.local.removal import remove_when_released
 from harness.servers.local.storage import HomeFS, StorageLimits, sha256_file
 from harness.servers.local.transcript import Transcript, TranscriptLine
 from harness.servers.spec import (
@@ -266,9 +267,10 @@ class FtpServer:
         return Digest(*sha256_file(target))
 
     def remove(self, name: str) -> None:
+        """Remove a stored file; one a data channel still holds (Windows) once it lets go."""
         target = self.path(name)
         if target.is_file():
-            target.unlink()
+            remove_when_released(target.unlink, str(target))
 
     def dir_exists(self, name: str) -> bool:
         return self.path(name).is_dir()
@@ -279,7 +281,8 @@ class FtpServer:
         if target == self.root:
             raise ValueError("refusing to remove the FTP home itself")
         if target.is_dir():
-            shutil.rmtree(target)
+            # rmtree again from where it stopped while a held file (Windows) is let go
+            remove_when_released(lambda: shutil.rmtree(target), str(target))
 
     def ftp_name(self, fs_path: str) -> str:
         """The FTP client's name for a host path in the home, for the transcript."""
