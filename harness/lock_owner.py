@@ -20,20 +20,33 @@ def note_path(lock_path: Path) -> Path:
     return lock_path.with_name(lock_path.name + ".owner")
 
 
-def write_owner(lock_path: Path) -> None:
-    """Say who holds the lock now; best effort, a lock works without it."""
+def write_owner(lock_path: Path, port: str = "") -> None:
+    """Say who holds the lock now: pid, program, user, host, since when (local date and
+    time, with its UTC offset) and the port's key; best effort, a lock works without it."""
     try:
         user = getpass.getuser()
     except Exception:  # no user name on some service accounts
         user = "?"
-    what = " ".join(os.path.basename(arg) if i == 0 else arg
-                    for i, arg in enumerate(sys.argv[:4]))
-    line = "pid %d (%s) of %s on %s, since %s" % (
-        os.getpid(), what or "python", user, socket.gethostname(), time.strftime("%H:%M:%S"))
+    # the program only: its arguments may name a key file or hold a password
+    first = sys.argv[0] if sys.argv else ""
+    what = os.path.basename(first if first and not first.startswith("-") else sys.executable)
+    line = "pid %d (%s) of %s on host %s, since %s" % (
+        os.getpid(), what, user, socket.gethostname(),
+        time.strftime("%Y-%m-%d %H:%M:%S %z"))
+    if port:
+        line += ", holding %s" % port
     try:
         note_path(lock_path).write_text(line + "\n", encoding="utf-8")
     except OSError:
         pass
+
+
+def forget_owner(lock_path: Path) -> None:
+    """Remove the note while the lock is still held, so no later reader sees a stale one."""
+    try:
+        note_path(lock_path).unlink()
+    except OSError:
+        pass  # never written, or already gone
 
 
 def read_owner(lock_path: Path) -> str:

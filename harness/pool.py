@@ -33,11 +33,13 @@ from typing import Any
 import serial
 from filelock import FileLock, Timeout
 
+from . import devices_file
 from .deploy import deploy
 from .device import Device, ModuleInfo
 from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
 from .errors import DeviceBusy, HarnessError
-from .lock_owner import read_owner, write_owner
+from .lock_owner import forget_owner, read_owner, write_owner
+from .port_key import lock_file_name, port_key
 from .port_names import locked_port
 
 EMULATED = "emulated"
@@ -82,12 +84,21 @@ class ModuleSpec:
     def emulated(self) -> bool:
         return self.port == EMULATED
 
+    @property
+    def key(self) -> str:
+        """The port's canonical key (harness/port_key.py): COM5 for com5 or \\\\.\\COM5."""
+        return port_key(self.port)
+
     def describe(self, model: str = "") -> str:
-        """bench-a (COM5, EC600U); COM5 (EC600U) when the name is the port."""
+        """bench-a (COM5, EC600U); COM5 (EC600U) when the name is the port.
+
+        COM names and URLs are shown in their canonical form; a device path as given
+        (its by-id name says more than the tty it resolves to)."""
         shown = model or self.model or "model unknown"
+        port = self.port if self.port.startswith("/") else self.key
         if self.name == self.port:
-            return "%s (%s)" % (self.port, shown)
-        return "%s (%s, %s)" % (self.name, self.port, shown)
+            return "%s (%s)" % (port, shown)
+        return "%s (%s, %s)" % (self.name, port, shown)
 
     def as_dict(self) -> dict[str, Any]:
         # plain types only: this crosses to xdist workers
@@ -107,31 +118,55 @@ def split_values(values: Iterable[str] | None) -> list[str]:
 
 
 def load_devices_file(path: Path) -> list[ModuleSpec]:
-    """Modules listed in an INI file: one [name] section each, with port, model, labels."""
+    """Modules listed in an INI file: one [name] section each, with port, model, labels.
+
+    [bench PC] UTF-8 with or without a BOM and UTF-16 (PowerShell 5.1) are read;
+    every mistake is one line naming the file, the line and what to do.
+    """
+    try:
+        text = devices_file.read_text(path)
+    except devices_file.DevicesFileError as exc:
+        raise PoolConfigError(str(exc)) from None
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
     try:
-        with path.open(encoding="utf-8") as f:
-            parser.read_file(f)
-    except OSError as exc:
-        raise PoolConfigError("cannot read devices file %s: %s" % (path, exc)) from None
+        parser.read_string(text, source=str(path))
     except configparser.Error as exc:
-        raise PoolConfigError("devices file %s is not valid INI: %s"
-                              % (path, str(exc).splitlines()[0])) from None
-    specs = [_spec_from_section(path, name, parser[name]) for name in parser.sections()]
+        raise PoolConfigError(_ini_problem(path, exc)) from None
+    specs = [_spec_from_section(path, text, name, parser[name]) for name in parser.sections()]
     if not specs:
-        raise PoolConfigError("devices file %s lists no module; expected sections like\n"
-                              "[bench-a]\nport = COM5\nmodel = EC600U\nlabels = lab-a" % path)
+        raise PoolConfigError("devices file %s lists no module; expected sections like "
+                              "[bench-a] with port = COM5, model = EC600U, labels = lab-a"
+                              % path)
     return specs
 
 
-def _spec_from_section(path: Path, name: str, section: configparser.SectionProxy) -> ModuleSpec:
+def _ini_problem(path: Path, exc: configparser.Error) -> str:
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return ("devices file %s, line %d: %r comes before any [module-name] section header; "
+                "start each module with a line like [bench-a]"
+                % (path, exc.lineno, exc.line.strip()))
+    if isinstance(exc, configparser.ParsingError):
+        lineno, line = exc.errors[0]  # the line as repr() shows it
+        shown = line.strip("'\"").replace("\\n", "").replace("\\r", "").strip()
+        return ("devices file %s, line %d: %s is not `key = value`; write e.g. port = COM5"
+                % (path, lineno, shown))
+    if isinstance(exc, configparser.DuplicateSectionError | configparser.DuplicateOptionError):
+        return "devices file %s, line %s: %s; list it once" % (
+            path, exc.lineno, str(exc).split(": ", 1)[-1].split(" (", 1)[0])
+    return "devices file %s is not valid INI: %s" % (path, str(exc).splitlines()[0])
+
+
+def _spec_from_section(path: Path, text: str, name: str,
+                       section: configparser.SectionProxy) -> ModuleSpec:
     unknown = sorted(set(section) - set(DEVICES_FILE_KEYS))
     if unknown:
-        raise PoolConfigError("devices file %s, [%s]: unknown key %s; the keys are %s"
-                              % (path, name, ", ".join(unknown), ", ".join(DEVICES_FILE_KEYS)))
+        raise PoolConfigError("devices file %s, line %d, [%s]: unknown key %s; the keys are %s"
+                              % (path, devices_file.line_of(text, name, unknown[0]), name,
+                                 ", ".join(unknown), ", ".join(DEVICES_FILE_KEYS)))
     port = section.get("port", "").strip()
     if not port:
-        raise PoolConfigError("devices file %s, [%s]: no port (e.g. port = COM5)" % (path, name))
+        raise PoolConfigError("devices file %s, line %d, [%s]: no port (add e.g. port = COM5)"
+                              % (path, devices_file.line_of(text, name), name))
     return ModuleSpec(name, port, section.get("model", "").strip(),
                       tuple(split_values([section.get("labels", "")])))
 
@@ -155,7 +190,7 @@ def pool_from_options(devices: Iterable[str] | None,
 def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
     seen: dict[str, ModuleSpec] = {}
     for spec in specs:
-        key = lock_name(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
+        key = port_key(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
         if key in seen:
             raise PoolConfigError("%s and %s are the same port; list each module once"
                                   % (seen[key].describe(), spec.describe()))
@@ -274,13 +309,9 @@ def default_lock_dir() -> Path:
 
 
 def lock_name(port: str) -> str:
-    """One file name per physical port: by-id symlinks, COM5/com5 and URL options fold."""
-    if "://" in port:
-        port = port.split("?", 1)[0]  # rfc2217://h:p?ign_set_control is still h:p
-    elif os.path.exists(port):
-        port = os.path.realpath(port)
-    port = re.sub(r"^\\\\\.\\", "", port)  # \\.\COM10 is COM10
-    return re.sub(r"[^a-z0-9.-]+", "_", port.lower()).strip("_") + ".lock"
+    """One file name per physical port: by-id links, COM5/com5/\\\\.\\COM5 and URL options
+    fold (harness/port_key.py); never dependent on the current folder or the port's state."""
+    return lock_file_name(port)
 
 
 class ModuleLock:
@@ -291,6 +322,7 @@ class ModuleLock:
         # [ports] usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
         # using COM5 and one using usb:SERIAL never share the module
         self.target = locked_port(port)
+        self.key = port_key(self.target)  # [bench PC] COM5 == com5 == \\.\COM5
         self.path = (lock_dir or default_lock_dir()) / lock_name(self.target)
         # not thread-local: a lock taken in one thread may be released in another
         self._file_lock = FileLock(str(self.path), thread_local=False)
@@ -308,20 +340,25 @@ class ModuleLock:
         except Timeout:
             owner = read_owner(self.path)  # [ports] who holds it, if it said
             raise ModuleBusy("%s is in use by another pytest worker or run on this PC%s "
-                             "(lock file %s)" % (self.port, ": " + owner if owner else "",
-                                                 self.path)) from None
+                             "(lock file %s); wait for it or use another module"
+                             % (self._shown(), ": " + owner if owner else "",
+                                self.path)) from None
         try:
             self._guard = _exclusive_guard(self.target)
         except ModuleBusy:
             self._file_lock.release()
             raise
-        write_owner(self.path)  # [ports] for whoever finds it busy
+        write_owner(self.path, self.key)  # [ports] for whoever finds it busy
+
+    def _shown(self) -> str:
+        return self.port if self.key == self.port else "%s (%s)" % (self.port, self.key)
 
     def release(self) -> None:
         if self._guard is not None:
             self._guard.close()
             self._guard = None
         if self._file_lock.is_locked:
+            forget_owner(self.path)  # before the lock goes: nobody reads a stale note
             self._file_lock.release()
 
 

@@ -168,6 +168,19 @@ def test_folder_that_cannot_be_written_is_named(vsftpd: Vsftpd) -> None:
     assert not list(vsftpd.home.glob("qpy-hil-*"))
 
 
+def test_a_missing_attach_folder_says_create_it(tmp_path: Path) -> None:
+    with FtpServer(tmp_path / "home", auth_failed_delay=0) as ours:
+        server = AttachedServer("127.0.0.1", ours.user, ours.password, port=ours.port,
+                                base="/hil", timeout=10.0)
+        with pytest.raises(AttachedServerError) as caught:
+            server.start()
+    message = str(caught.value)
+    assert message.startswith("the attach folder /hil is not on ftp://%s@127.0.0.1:%d (550 "
+                              % (ours.user, ours.port)), message
+    assert "create it" in message and "\n" not in message
+    assert not (tmp_path / "home" / "hil").exists()  # asked for, never made by the harness
+
+
 def test_server_hash_is_used_when_feat_offers_it(tmp_path: Path) -> None:
     with FtpServer(tmp_path / "home", auth_failed_delay=0) as ours:
         server = AttachedServer("127.0.0.1", ours.user, ours.password, port=ours.port,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,7 @@ from harness.pool import (
     take_module,
     unmet_requirements,
 )
+from harness.port_key import port_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,11 +77,11 @@ def test_virtual_and_real_modules_do_not_mix() -> None:
 def test_one_port_listed_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PoolConfigError, match="same port"):
         pool_from_options(["COM5", "com5"], None)
-    target = tmp_path / "ttyUSB6"
-    target.touch()
-    (tmp_path / "by-id").symlink_to(target)
     with pytest.raises(PoolConfigError, match="same port"):
-        pool_from_options([str(target), str(tmp_path / "by-id")], None)
+        pool_from_options(["COM5", "\\\\.\\COM5"], None)
+    with pytest.raises(PoolConfigError, match="same port"):
+        pool_from_options(["rfc2217://Lab-B:4001?ign_set_control", "rfc2217://lab-b:4001/"],
+                          None)
 
 
 DEVICES_INI = """\
@@ -103,17 +108,51 @@ def test_devices_file(tmp_path: Path) -> None:
     assert ModuleSpec.from_dict(b.as_dict()) == b
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom",
+                                      "utf-16-be-bom"])
+def test_devices_file_as_windows_tools_save_it(tmp_path: Path, encoding: str) -> None:
+    """Notepad (UTF-8, with a BOM in old versions), PowerShell 5.1 `>` / Out-File (UTF-16 LE
+    with a BOM), other tools UTF-16 BE with a BOM; CRLF line ends as Windows writes them."""
+    text = DEVICES_INI.replace("\n", "\r\n").replace("lab-b\r\n", "lab-b \u00e9t\u00e9\r\n")
+    boms = {"utf-16-le-bom": (codecs.BOM_UTF16_LE, "utf-16-le"),
+            "utf-16-be-bom": (codecs.BOM_UTF16_BE, "utf-16-be")}
+    bom, codec = boms.get(encoding, (b"", encoding))
+    path = tmp_path / "benches.ini"
+    path.write_bytes(bom + text.encode(codec))
+    a, b = load_devices_file(path)
+    assert a == ModuleSpec("lab-a-ec600u", "COM5", "EC600U", ("lab-a", "usb-hub-1"))
+    assert b.labels == ("lab-b \u00e9t\u00e9",)
+
+
 @pytest.mark.parametrize("text, message", [
-    ("[a]\nmodel = EC600U\n", r"\[a\]: no port"),
-    ("[a]\nprot = COM5\n", r"\[a\]: unknown key prot"),
+    ("[a]\nmodel = EC600U\n", r"benches.ini, line 1, \[a\]: no port \(add e.g. port = COM5\)"),
+    ("[a]\nport = COM5\nprot = COM5\n", r"benches.ini, line 3, \[a\]: unknown key prot; the keys"),
     ("# nothing yet\n", "lists no module"),
-    ("port = COM5\n", "not valid INI"),
+    ("\nport = COM5\n", r"benches.ini, line 2: 'port = COM5' comes before any \[module-name\]"),
+    ("[a]\nport = COM5\njust words\n", r"benches.ini, line 3: just words is not `key = value`"),
+    ("[a]\nport = COM5\n[a]\nport = COM6\n", r"benches.ini, line 3: .*'a'.*; list it once"),
+    ("[a]\nport = COM5\nport = COM6\n", r"benches.ini, line 3: .*'port'.*; list it once"),
 ])
 def test_devices_file_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "benches.ini"
     path.write_text(text)
-    with pytest.raises(PoolConfigError, match=message):
+    with pytest.raises(PoolConfigError, match=message) as caught:
         load_devices_file(path)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("raw, line", [
+    (b"[a]\nport = COM5\nlabels = caf\xe9\n", 3),  # Latin-1 (Notepad's "ANSI")
+    (codecs.BOM_UTF16_LE + "[a]\nport = COM5\n".encode("utf-16-le") + b"\x00", 3),  # cut short
+])
+def test_a_devices_file_that_is_not_text_says_where(tmp_path: Path, raw: bytes,
+                                                     line: int) -> None:
+    path = tmp_path / "benches.ini"
+    path.write_bytes(raw)
+    with pytest.raises(PoolConfigError) as caught:
+        load_devices_file(path)
+    message = str(caught.value)
+    assert "benches.ini, line %d: byte 0x" % line in message and "save it as UTF-8" in message
 
 
 def test_missing_devices_file(tmp_path: Path) -> None:
@@ -183,6 +222,58 @@ def test_auto_worker_count() -> None:
 # -- locks -------------------------------------------------------------------
 
 
+@pytest.fixture
+def by_id_link() -> Iterator[tuple[str, str]]:
+    """A link under /dev to a real pseudo-terminal, as udev's /dev/serial/by-id/ links are."""
+    if os.name != "posix" or not os.access("/dev", os.W_OK):
+        pytest.skip("needs a writable /dev (root on Linux) for a by-id-like link")
+    master, slave = os.openpty()
+    folder = tempfile.mkdtemp(prefix="qpy-hil-by-id-", dir="/dev")
+    link = os.path.join(folder, "usb-Quectel_EC600U-if04-port0")
+    os.symlink(os.ttyname(slave), link)
+    try:
+        yield link, os.ttyname(slave)
+    finally:
+        os.unlink(link)
+        os.rmdir(folder)
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_by_id_link_and_its_tty_are_one_port(by_id_link: tuple[str, str]) -> None:
+    link, tty = by_id_link
+    assert port_key(link) == tty
+    with pytest.raises(PoolConfigError, match="same port"):
+        pool_from_options([tty, link], None)
+
+
+def test_the_key_does_not_depend_on_the_current_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "COM5").write_text("not a port")
+    (tmp_path / "link").symlink_to(tmp_path / "COM5")
+    assert port_key("COM5") == port_key("com5") == "COM5"
+    assert lock_name("COM5") == "com5.lock"
+    assert port_key("link") == "link"  # only links under /dev are resolved
+    target = tmp_path / "ttyUSB6"
+    target.touch()
+    (tmp_path / "by-id").symlink_to(target)
+    assert len(pool_from_options([str(target), str(tmp_path / "by-id")], None)) == 2
+
+
+@pytest.mark.parametrize("given, key", [
+    ("COM5", "COM5"), ("com12", "COM12"), ("\\\\.\\com10", "COM10"), ("\\\\?\\COM3", "COM3"),
+    ("rfc2217://Lab-B.Example.NET:4001/?ign_set_control", "rfc2217://lab-b.example.net:4001"),
+    ("RFC2217://lab-b:23", "rfc2217://lab-b"),
+    ("socket://127.0.0.1:7000", "socket://127.0.0.1:7000"),
+    ("rfc2217://[FE80::1]:4001", "rfc2217://[fe80::1]:4001"),
+    ("/dev/ttyUSB99-not-there", "/dev/ttyUSB99-not-there"),
+    ("emulated", "emulated"),
+])
+def test_port_keys(given: str, key: str) -> None:
+    assert port_key(given) == key
+
+
 def test_lock_names_fold_what_is_one_port() -> None:
     assert lock_name("COM5") == lock_name("com5") == lock_name("\\\\.\\COM5")
     assert lock_name("rfc2217://lab-b:4001?ign_set_control") == lock_name("rfc2217://lab-b:4001")
@@ -228,6 +319,54 @@ def test_a_lock_held_by_another_process_and_freed_when_it_dies(tmp_path: Path) -
     lock = ModuleLock("COM5", tmp_path)
     lock.acquire()
     lock.release()
+
+
+@pytest.mark.parametrize("held, wanted", [("\\\\.\\COM5", "com5"), ("COM7", "\\\\.\\com7")])
+def test_another_process_holding_the_same_port_by_another_name_is_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: str, wanted: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / wanted).write_text("a file named like the port: not the port")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, held, str(tmp_path / "locks")],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert _read_line(holder, timeout=20) == "held"
+        with pytest.raises(ModuleBusy) as caught:
+            ModuleLock(wanted, tmp_path / "locks").acquire()
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+        holder.stdin.close()
+        holder.stdout.close()
+    message = str(caught.value)
+    key = port_key(wanted)
+    assert "%s (%s) is in use" % (wanted, key) in message
+    assert "pid %d (python" % holder.pid in message and "on host %s" % socket.gethostname() \
+        in message and ", since 20" in message and "holding %s" % key in message, message
+    assert "\n" not in message
+
+
+def test_a_by_id_link_held_by_another_process_is_its_tty(
+        tmp_path: Path, by_id_link: tuple[str, str]) -> None:
+    link, tty = by_id_link
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, link, str(tmp_path)],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert _read_line(holder, timeout=20) == "held"
+        with pytest.raises(ModuleBusy, match="holding %s" % tty):
+            ModuleLock(tty, tmp_path).acquire()
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+        holder.stdin.close()
+        holder.stdout.close()
+
+
+def test_a_released_lock_leaves_no_owner_note(tmp_path: Path) -> None:
+    lock = ModuleLock("COM5", tmp_path)
+    lock.acquire()
+    assert (tmp_path / "com5.lock.owner").read_text().startswith("pid %d" % os.getpid())
+    lock.release()
+    assert not (tmp_path / "com5.lock.owner").exists()
 
 
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:

@@ -51,6 +51,41 @@ def test_mask_hides_every_secret_and_url_passwords() -> None:
     assert hr.mask_url_credentials("ftp://hil@127.0.0.1:21/") == "ftp://hil@127.0.0.1:21/"
 
 
+@pytest.mark.parametrize("args, shown", [
+    (["--ftp-ssh-key=~/.ssh/hil_ed25519"], "--ftp-ssh-key=****"),
+    (["--ftp-ssh-key", "C:\\Users\\qa\\.ssh\\hil"], "--ftp-ssh-key ****"),
+    (["--ftp-ssh-option=IdentityFile=/keys/hil"], "--ftp-ssh-option=IdentityFile=****"),
+    (["--ftp-ssh-option", "UserKnownHostsFile=/bench/known_hosts"],
+     "--ftp-ssh-option UserKnownHostsFile=****"),
+    (["--ftp-ssh-option=userknownhostsfile /bench/kh"],
+     "'--ftp-ssh-option=userknownhostsfile '****"),
+    (["--ftp-ssh-option=StrictHostKeyChecking=yes"], "--ftp-ssh-option=StrictHostKeyChecking=yes"),
+    (["--ftp-password=hunter2", "--db-passwd", "x"], "--ftp-password=**** --db-passwd ****"),
+    (["--ftp-server=ssh://ops:hunter2@h"], "--ftp-server=ssh://ops:****@h"),
+    (["--device=COM5", "-k", "upload"], "--device=COM5 -k upload"),
+])
+def test_command_line_hides_where_credentials_live(args: list[str], shown: str) -> None:
+    assert hr.mask_command_line(["pytest", *args]) == "pytest " + shown
+
+
+def test_report_and_summary_never_show_a_key_path(tmp_path: Path) -> None:
+    """A real run with key and known_hosts paths on its command line: neither lands in
+    report.html or summary.json (the recorded command line shows **** instead)."""
+    key, known = "/home/qa/.ssh/hil-key-7f3a9", "/bench/kh-51c2e"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest",
+         "tests/test_report.py::test_mask_hides_every_secret_and_url_passwords",
+         "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
+         "--ftp-ssh-key=" + key, "--ftp-ssh-option", "UserKnownHostsFile=" + known,
+         "--html=%s" % (tmp_path / "report.html"), "--summary-json=%s" % (tmp_path / "s.json"),
+         "--junitxml=%s" % (tmp_path / "junit.xml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    summary = (tmp_path / "s.json").read_text()
+    assert "--ftp-ssh-key=****" in summary and "UserKnownHostsFile=****" in summary
+    assert scan_for_secrets([tmp_path], ["hil-key-7f3a9", "kh-51c2e"]) == []
+
+
 @pytest.mark.parametrize("size, label", [(0, "0 B"), (1, "1 B"), (1024, "1 KiB"),
                                          (65536, "64 KiB"), (1048576, "1 MiB"),
                                          (1500, "1500 B")])

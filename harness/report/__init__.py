@@ -41,11 +41,11 @@ from .records import (
     summary_document,
     transfer_record,
 )
-from .redact import mask, mask_url_credentials
+from .redact import mask, mask_command_line, mask_url_credentials
 
 __all__ = [
     "REPORT_CSS", "TABLE_HEADERS", "RunFacts", "details_html", "environment_rows",
-    "failure_headline", "git_revision", "headline_html", "mask",
+    "failure_headline", "git_revision", "headline_html", "mask", "mask_command_line",
     "mask_url_credentials", "module_fields", "module_from_property", "outcome_counts",
     "overview_html", "params_html", "phase_totals", "phases_html", "report_title",
     "scenario_outcome", "scenario_record",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,45 @@ def mask(text: str | None, secrets: Iterable[str]) -> str:
 def mask_url_credentials(text: str) -> str:
     """scheme://user:password@host -> scheme://user:****@host (command lines, URLs)."""
     return re.sub(r"(://[^:/@\s]+):[^@/\s]+@", r"\1:" + MASK + "@", text)
+
+
+# options whose value says where a credential lives (or is one): masked like a password
+SECRET_OPTIONS = ("--ftp-ssh-key",)
+SECRET_OPTION_WORDS = ("password", "passwd", "secret", "token")
+# ssh -o settings that name a key, a certificate, an agent socket or a known_hosts file
+SECRET_SSH_SETTINGS = ("identityfile", "certificatefile", "identityagent",
+                       "userknownhostsfile", "globalknownhostsfile")
+
+
+def mask_command_line(args: Sequence[str]) -> str:
+    """A command line as QA may read it: URL passwords, --ftp-ssh-key, any *password*
+    option, and ssh settings that locate a key or known_hosts file (--ftp-ssh-option=
+    IdentityFile=..., UserKnownHostsFile ...) become ****; the rest shell-quoted."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in args:
+        if hide_next:
+            shown.append(MASK)
+            hide_next = False
+            continue
+        name, eq, _ = arg.partition("=")
+        if name.startswith("-") and _is_secret_option(name):
+            shown.append(shlex.quote(name + eq) + MASK if eq else shlex.quote(arg))
+            hide_next = not eq  # --ftp-ssh-key PATH
+            continue
+        setting = _SSH_SETTING.search(arg)
+        shown.append(shlex.quote(arg[:setting.end(1)]) + MASK if setting else shlex.quote(arg))
+    return mask_url_credentials(" ".join(shown))
+
+
+def _is_secret_option(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SECRET_OPTIONS or any(word in lowered for word in SECRET_OPTION_WORDS)
+
+
+# IdentityFile=~/k, --ftp-ssh-option=IdentityFile=~/k, "UserKnownHostsFile ~/kh": group 1
+# ends where the value begins
+_SSH_SETTING = re.compile(r"(?i)((?:^|=)\s*(?:%s)\s*[= ]\s*)\S" % "|".join(SECRET_SSH_SETTINGS))
 
 
 def mask_imei(imei: str) -> str:

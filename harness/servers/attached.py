@@ -135,10 +135,11 @@ class AttachedServer:
             try:
                 ftp.cwd(self.base)
             except ftplib.error_perm as exc:
-                raise AttachedServerError("no folder %s for %s on %s:%d (%s): name a folder "
-                                          "the account can see" % (self.base, self.user,
-                                                                   self.host, self.port, exc)
-                                          ) from None
+                raise AttachedServerError(
+                    "the attach folder %s is not on ftp://%s@%s:%d (%s); create it (e.g. "
+                    "`mkdir %s` in an FTP client logged in as %s), or name an existing "
+                    "folder in --ftp-server" % (self.base, self.user, self.host, self.port, exc,
+                                                self.base, self.user)) from None
             try:
                 ftp.mkd(self.folder)
             except ftplib.error_perm as exc:

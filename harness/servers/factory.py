@@ -30,8 +30,10 @@ class ServerOptions:
     bind: str | None = None  # listen address (None: 127.0.0.1 local, 0.0.0.0 ssh://)
     public_host: str | None = None  # the address the module is told, named in PASV (NAT)
     port: int | None = None  # control port (None: any free port local, 2121 ssh://)
-    port_offset: int = 0  # ssh://: added to a fixed port (one server per xdist worker)
-    passive_ports: range | None = None  # None: any (local), 60000-60100 (ssh://)
+    port_offset: int = 0  # this worker's index: added to a fixed port (one server per worker)
+    workers: int = 1  # how many workers run a server each: fixed ports and ranges are shared
+    passive_ports: range | None = None  # None: any (local), 60000-60100 (ssh://); split
+    # between the workers (spec.worker_passive_ports)
     quota_bytes: int | None = None  # local / ssh://: cap on what the home may hold
     timeout: float = 30.0  # seconds for each request to an ssh:// agent or ftp:// server
     # ssh:// only

@@ -98,6 +98,36 @@ def format_port_range(ports: range) -> str:
     return "%d-%d" % (ports.start, ports.stop - 1)
 
 
+MIN_PASSIVE_SHARE = 2  # passive ports per worker's server: a transfer and the next one
+
+
+def worker_control_port(port: int, index: int, count: int) -> int:
+    """A fixed control port for worker `index` of `count`: port, port+1, ... (each
+    worker runs a server of its own); ValueError when the last would pass 65535."""
+    if port + count - 1 > 65535:
+        raise ValueError("--ftp-port=%d with %d workers needs ports %d-%d, past 65535; "
+                         "give a lower --ftp-port" % (port, count, port, port + count - 1))
+    return port + index
+
+
+def worker_passive_ports(ports: range, index: int, count: int) -> range:
+    """Worker `index`'s share of a passive range: consecutive slices, one per worker.
+
+    Split rather than shared: pyftpdlib takes a random free port of its range and, when
+    every one is busy, silently a kernel-assigned one outside it (past the firewall or
+    the NAT forwarding that the range was opened for). Its own slice keeps each
+    worker's server inside, and a worker short of ports is refused at start.
+    """
+    share = len(ports) // count
+    if share < MIN_PASSIVE_SHARE:
+        raise ValueError("passive ports %s are %d for %d workers: each worker's server needs "
+                         "at least %d; widen --ftp-passive-ports to %d ports or run fewer "
+                         "workers (-n)" % (format_port_range(ports), len(ports), count,
+                                           MIN_PASSIVE_SHARE, MIN_PASSIVE_SHARE * count))
+    first = ports.start + index * share
+    return range(first, first + share)
+
+
 def is_wildcard(address: str) -> bool:
     return address in WILDCARDS
 

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from harness.servers.agent_link import BOOTSTRAP, AgentLink, AgentRequestError
 from harness.servers.contract import HasFaults, HasStorageLimits, HasTranscript, Server
 from harness.servers.remote_calls import REMOTE_CALLS, decode, request_args
-from harness.servers.spec import ServerSpec, advertised_address
+from harness.servers.spec import (
+    ServerSpec,
+    advertised_address,
+    worker_control_port,
+    worker_passive_ports,
+)
 
 if TYPE_CHECKING:
     from harness.servers.factory import ServerOptions
@@ -189,12 +194,14 @@ class RemoteServer(Server, HasFaults, HasStorageLimits, HasTranscript):
 def build(spec: ServerSpec, options: ServerOptions) -> RemoteServer:
     """The ssh:// kind from --ftp-server and the options (see factory.py)."""
     port = DEFAULT_PORT if options.port is None else options.port
-    if port:
-        port += options.port_offset  # one server per xdist worker, each on its own port
+    if port:  # one server per xdist worker, each on its own port and passive slice
+        port = worker_control_port(port, options.port_offset, options.workers)
+    passive = worker_passive_ports(options.passive_ports or DEFAULT_PASSIVE_PORTS,
+                                   options.port_offset, options.workers)
     return RemoteServer.over_ssh(
         SshTarget(spec.user, spec.host, spec.port),
         key=options.ssh_key, ssh_options=options.ssh_options, python=options.ssh_python,
         public_host=options.public_host, bind=options.bind or "0.0.0.0", port=port,
-        passive_ports=options.passive_ports or DEFAULT_PASSIVE_PORTS,
+        passive_ports=passive,
         quota_bytes=options.quota_bytes, user=options.user,
         watchdog=options.watchdog, timeout=options.timeout)

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pyftpdlib.exceptions import _RetryError  # what pyftpdlib's recv() raises for EAGAIN
 from pyftpdlib.handlers import ThrottledDTPHandler
+from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 
 from harness.servers.local.faults import Fault, corrupt_stored_file
+from harness.servers.local.removal import remove_in_loop
 from harness.servers.local.storage import (
     EDQUOT,
     ENOSPC,
@@ -29,6 +31,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPLY_DROPPED = "426 Connection closed; transfer aborted."
+
+
+class ActiveConnector(ActiveDTP):
+    """pyftpdlib's PORT connector, made to forget its fd once the data handler has it.
+
+    pyftpdlib 2.2 closes a connected ActiveDTP again at the client's next PORT, PASV
+    or QUIT, and that close unregisters the fd number it once had from the IOLoop.
+    By then the data connection is closed and the OS may have given the number to
+    another client's connection or PASV listener, which then hangs until its timeout
+    (pyftpdlib PR #657; issue 14 item 9; tests/test_active_mode_neighbours.py).
+    """
+
+    _handed_over = False
+
+    def handle_connect(self) -> None:
+        super().handle_connect()
+        self._handed_over = True  # the socket (and its fd) belongs to the data handler now
+
+    def close(self) -> None:
+        if self._handed_over:
+            self._fileno = None  # unregistered at the hand-over; never under a recycled number
+        super().close()
 
 
 class DataHandler(ThrottledDTPHandler):
@@ -178,11 +202,13 @@ class DataHandler(ThrottledDTPHandler):
 
     def _discard_partial(self, f: UploadFile) -> None:
         """Remove a failed upload; a failed APPE / resume only loses what it added."""
+        if not f.resumed:
+            # a handle still open on it (Windows): tried again by the loop, never blocking it
+            remove_in_loop(self.ioloop, lambda: os.remove(f.name), f.name,
+                           lambda line: log.warning("partial upload: %s", line))
+            return
         try:
-            if f.resumed:
-                os.truncate(f.name, f.start_size)
-            else:
-                os.remove(f.name)
+            os.truncate(f.name, f.start_size)
         except FileNotFoundError:
             pass
         except OSError as err:

@@ -39,11 +39,17 @@ from pyftpdlib.servers import FTPServer
 
 from harness.errors import HarnessError
 from harness.servers.local.control_handler import HASH_COMMANDS, ControlHandler
-from harness.servers.local.data_handler import DataHandler
+from harness.servers.local.data_handler import ActiveConnector, DataHandler
 from harness.servers.local.faults import CorruptingReader, FaultSet
+from harness.servers.local.removal import remove_when_released
 from harness.servers.local.storage import HomeFS, StorageLimits, sha256_file
 from harness.servers.local.transcript import Transcript, TranscriptLine
-from harness.servers.spec import ServerSpec, advertised_address
+from harness.servers.spec import (
+    ServerSpec,
+    advertised_address,
+    worker_control_port,
+    worker_passive_ports,
+)
 from harness.verify import Digest
 
 if TYPE_CHECKING:
@@ -214,6 +220,7 @@ class FtpServer:
             "owner": self,
             "authorizer": authorizer,
             "dtp_handler": type("HilDataHandler", (DataHandler,), {"owner": self}),
+            "active_dtp": ActiveConnector,  # PORT without losing a neighbour's connection
             "abstracted_fs": type("HilFS", (HomeFS,), {"owner": self}),
             "proto_cmds": {**FTPHandler.proto_cmds, **HASH_COMMANDS},
             "banner": "qpy-ftp-hil FTP server ready.",
@@ -260,9 +267,10 @@ class FtpServer:
         return Digest(*sha256_file(target))
 
     def remove(self, name: str) -> None:
+        """Remove a stored file; one a data channel still holds (Windows) once it lets go."""
         target = self.path(name)
         if target.is_file():
-            target.unlink()
+            remove_when_released(target.unlink, str(target))
 
     def dir_exists(self, name: str) -> bool:
         return self.path(name).is_dir()
@@ -273,7 +281,8 @@ class FtpServer:
         if target == self.root:
             raise ValueError("refusing to remove the FTP home itself")
         if target.is_dir():
-            shutil.rmtree(target)
+            # rmtree again from where it stopped while a held file (Windows) is let go
+            remove_when_released(lambda: shutil.rmtree(target), str(target))
 
     def ftp_name(self, fs_path: str) -> str:
         """The FTP client's name for a host path in the home, for the transcript."""
@@ -364,6 +373,11 @@ def build(spec: ServerSpec, options: ServerOptions) -> FtpServer:
         raise ValueError("a local FTP server needs a home folder (ServerOptions.home)")
     bind = options.bind or "127.0.0.1"
     host, masquerade = advertised_address(bind, options.public_host)
+    # [bench PC] several workers: each its own control port and its slice of the range
+    port = worker_control_port(options.port, options.port_offset, options.workers) \
+        if options.port else 0
+    passive = worker_passive_ports(options.passive_ports, options.port_offset,
+                                   options.workers) if options.passive_ports else None
     return FtpServer(options.home, user=options.user, password=options.password, host=host,
-                     bind=bind, port=options.port or 0, quota_bytes=options.quota_bytes,
-                     passive_ports=options.passive_ports, masquerade_address=masquerade)
+                     bind=bind, port=port, quota_bytes=options.quota_bytes,
+                     passive_ports=passive, masquerade_address=masquerade)
