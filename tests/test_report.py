@@ -71,19 +71,23 @@ def test_command_line_hides_where_credentials_live(args: list[str], shown: str) 
 def test_report_and_summary_never_show_a_key_path(tmp_path: Path) -> None:
     """A real run with key and known_hosts paths on its command line: neither lands in
     report.html or summary.json (the recorded command line shows **** instead)."""
-    key, known = "/home/qa/.ssh/hil-key-7f3a9", "/bench/kh-51c2e"
+    keys = tmp_path / "ssh"  # the key must exist (the option is checked at start)
+    keys.mkdir()
+    (keys / "hil-key-7f3a9").write_text("not a real key\n")
+    key, known = str(keys / "hil-key-7f3a9"), "/bench/kh-51c2e"
+    reports = tmp_path / "reports"
     done = subprocess.run(
         [sys.executable, "-m", "pytest",
          "tests/test_report.py::test_mask_hides_every_secret_and_url_passwords",
          "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
          "--ftp-ssh-key=" + key, "--ftp-ssh-option", "UserKnownHostsFile=" + known,
-         "--html=%s" % (tmp_path / "report.html"), "--summary-json=%s" % (tmp_path / "s.json"),
-         "--junitxml=%s" % (tmp_path / "junit.xml")],
+         "--html=%s" % (reports / "report.html"), "--summary-json=%s" % (reports / "s.json"),
+         "--junitxml=%s" % (reports / "junit.xml")],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    summary = (tmp_path / "s.json").read_text()
+    summary = (reports / "s.json").read_text()
     assert "--ftp-ssh-key=****" in summary and "UserKnownHostsFile=****" in summary
-    assert scan_for_secrets([tmp_path], ["hil-key-7f3a9", "kh-51c2e"]) == []
+    assert scan_for_secrets([reports], ["hil-key-7f3a9", "kh-51c2e"]) == []
 
 
 @pytest.mark.parametrize("size, label", [(0, "0 B"), (1, "1 B"), (1024, "1 KiB"),
