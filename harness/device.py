@@ -251,15 +251,21 @@ class Device:
         """Raw bytes read from stdin by a small receiver, acked block by block."""
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
-        self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block))
-        acked = -1  # the receiver acks once when ready, then once per block
+        self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block,
+                                                       BINARY_IN_FLIGHT))
+        # The receiver acks once when ready, then once per block; after each ack
+        # the host tops up to BINARY_IN_FLIGHT unacked blocks and never sends more,
+        # so a receiver that fails knows exactly how many bytes are still coming
+        # and swallows them before it answers (snippets._RECEIVER).
+        acked = -1
         sent = 0
         while acked < len(blocks):
             marker = self.repl.read_until_any((ACK, b"\x04"), 30.0)
             if marker == b"\x04":  # the receiver died early: its error text comes next
-                err = self.repl.read_until(b"\x04", 10.0) or b""
-                self.repl.enter_raw()  # blocks we sent may sit in the REPL's line buffer
-                trace = err[:-1].decode("utf-8", "replace")
+                err = self.repl.read_until(b"\x04", 10.0)
+                if err is None or self.repl.read_until(b">", self.repl.prompt_timeout) is None:
+                    self.repl.enter_raw()  # the framing broke: get a clean prompt back
+                trace = (err or b"")[:-1].decode("utf-8", "replace")
                 raise DeviceExecError("binary push to %s:%s failed: %s" % (
                     self.port, remote, DeviceExecError.last_line(trace) or "an error"), trace)
             if marker is None:
