@@ -64,7 +64,7 @@ class ModuleInfo:
 
 
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
-               tries: int) -> tuple[RawRepl, str]:
+               tries: int, preamble: bytes = b"") -> tuple[RawRepl, str]:
     """The raw REPL on a --device value, and the port it resolved to."""
     # [ports] the one place a --device value becomes an open port: stable names
     # (usb:SERIAL[:IF], hwgrep://) are resolved here, again at every reconnect
@@ -84,6 +84,8 @@ def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
             "/dev/ttyACM*), is another program holding it?" % (target.describe(), exc)) from None
     repl = RawRepl(LoggedPort(ser, log), target.describe(), prompt_timeout=prompt_timeout)
     try:
+        if preamble:
+            repl.write(preamble)
         repl.enter_raw(tries=tries)
     except HarnessError:
         ser.close()
@@ -98,9 +100,17 @@ class Device:
         self.port = port
         self.resolved_port = resolved_port or port  # [ports] today's port of a stable name
         self.log = log
-        self.lost: str | None = None  # why the port went away, once it has
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
         self._binary_ok: bool | None = None
+        # bytes a binary receiver cut off by a lost port still waits for: sent
+        # (as zeros, then Ctrl-C) on reconnect, so it finishes and gives the REPL back
+        self._stdin_owed = 0
+        self._owed_now = 0  # the same, for the push in progress
+
+    @property
+    def lost(self) -> str | None:
+        """Why the port went away, once it has; None while it is there."""
+        return self.repl.lost
 
     @classmethod
     def open(cls, port: str, log: SerialLog | None = None, prompt_timeout: float = 3.0,
@@ -118,11 +128,13 @@ class Device:
             pass
         deadline = time.monotonic() + timeout
         last: HarnessError | None = None
+        owed = self._stdin_owed
+        preamble = b"\x00" * owed + b"\x03" if owed else b""
         while time.monotonic() < deadline:
             try:
                 self.repl, self.resolved_port = _open_repl(self.port, self.log,
-                                                           self.repl.prompt_timeout, 1)
-                self.lost = None
+                                                           self.repl.prompt_timeout, 1, preamble)
+                self._stdin_owed = 0
                 self._binary_ok = None
                 return
             except HarnessError as exc:
@@ -147,11 +159,7 @@ class Device:
         """Run code; its output as text. Raises DeviceExecError if it raised."""
         if self.lost:
             raise DeviceDisconnected(self.lost)
-        try:
-            out, err = self.repl.exec_raw(code, timeout)
-        except DeviceDisconnected as exc:
-            self.lost = str(exc)
-            raise
+        out, err = self.repl.exec_raw(code, timeout)  # DeviceDisconnected: self.lost says why
         text = out.decode("utf-8", "replace")
         if err:
             trace = err.decode("utf-8", "replace")
@@ -249,8 +257,18 @@ class Device:
 
     def _push_binary(self, data: bytes, remote: str) -> tuple[str, int] | None:
         """Raw bytes read from stdin by a small receiver, acked block by block."""
+        try:
+            return self._push_binary_blocks(data, remote)
+        except DeviceDisconnected:
+            self._stdin_owed = self._owed_now
+            raise
+        finally:
+            self._owed_now = 0
+
+    def _push_binary_blocks(self, data: bytes, remote: str) -> tuple[str, int] | None:
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
+        self._owed_now = len(data)
         self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block,
                                                        BINARY_IN_FLIGHT))
         # The receiver acks once when ready, then once per block; after each ack
@@ -274,6 +292,7 @@ class Device:
             acked += 1
             while sent < len(blocks) and sent - max(acked, 0) < BINARY_IN_FLIGHT:
                 self.repl.write(blocks[sent])
+                self._owed_now -= len(blocks[sent])
                 sent += 1
         out, err = self.repl.finish_exec(30.0)
         if err:

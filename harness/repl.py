@@ -19,17 +19,15 @@ import struct
 import time
 from collections.abc import Callable
 
-import serial
-
 from . import snippets
 from .errors import (
-    DeviceDisconnected,
     DeviceNotResponding,
     DeviceRebooted,
     DeviceTimeout,
     ReplRefused,
 )
 from .layout import SYNC_PREFIX
+from .port_guard import GuardedPort
 from .serial_log import SerialPortLike
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
@@ -44,7 +42,9 @@ ERROR_LINE = re.compile(rb"^(Traceback|[A-Za-z_.]+(Error|Exception|Interrupt|Exi
 
 class RawRepl:
     def __init__(self, port: SerialPortLike, name: str, prompt_timeout: float = 3.0) -> None:
-        self.port = port
+        # every in_waiting, read and write below goes through the guard: a port
+        # that vanishes at any stage is a DeviceDisconnected, never a raw pyserial error
+        self.port = port if isinstance(port, GuardedPort) else GuardedPort(port, name)
         self.name = name
         self.prompt_timeout = prompt_timeout
         self.use_raw_paste = True
@@ -52,13 +52,13 @@ class RawRepl:
 
     # -- reading ---------------------------------------------------------
 
+    @property
+    def lost(self) -> str | None:
+        """Why the port went away, once it has (the guard remembers)."""
+        return self.port.lost
+
     def _fill(self) -> bool:
-        try:
-            data = self.port.read(max(1, self.port.in_waiting))
-        except (serial.SerialException, OSError) as exc:
-            raise DeviceDisconnected(
-                "%s went away (%s): was the module unplugged, powered down or reset? "
-                "Check the cable and that the port still exists" % (self.name, exc)) from None
+        data = self.port.read(max(1, self.port.in_waiting))
         self._rx += data
         return bool(data)
 
@@ -122,12 +122,7 @@ class RawRepl:
         return data
 
     def write(self, data: bytes) -> None:
-        try:
-            self.port.write(data)
-        except (serial.SerialException, OSError) as exc:
-            raise DeviceDisconnected(
-                "cannot write to %s (%s): was the module unplugged?" % (self.name, exc)
-            ) from None
+        self.port.write(data)
 
     # -- states ----------------------------------------------------------
 
