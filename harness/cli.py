@@ -70,7 +70,12 @@ def _info(args: argparse.Namespace) -> int:
 def _exec(args: argparse.Namespace) -> int:
     device = Device.open(args.device)
     try:
-        sys.stdout.write(device.exec(args.code, timeout=args.timeout))
+        output = device.exec_bytes(args.code, timeout=args.timeout)
+        # the module speaks UTF-8 (MicroPython has no other encoding): its bytes go
+        # out as they came, whatever the console's code page, \r\n kept as sent
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
     finally:
         device.close()
     return 0

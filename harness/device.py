@@ -157,16 +157,19 @@ class Device:
 
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run code; its output as text. Raises DeviceExecError if it raised."""
+        return self.exec_bytes(code, timeout).decode("utf-8", "replace")
+
+    def exec_bytes(self, code: str, timeout: float = 10.0) -> bytes:
+        """Run code; its output as the module sent it (UTF-8, line ends untouched)."""
         if self.lost:
             raise DeviceDisconnected(self.lost)
         out, err = self.repl.exec_raw(code, timeout)  # DeviceDisconnected: self.lost says why
-        text = out.decode("utf-8", "replace")
         if err:
             trace = err.decode("utf-8", "replace")
             first = code.strip().splitlines()[0] if code.strip() else ""
             raise DeviceExecError("code on %s raised %s (first line: %s)" % (
                 self.port, DeviceExecError.last_line(trace) or "an error", first[:80]), trace)
-        return text
+        return out
 
     def eval_json(self, expr: str, timeout: float = 10.0, setup: str = "") -> Any:
         """Evaluate an expression on the module and bring its value back as JSON."""
