@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import serial
 
@@ -64,19 +63,6 @@ class ModuleInfo:
         return mask_imei(self.imei)
 
 
-RFC2217_NEGOTIATION = 10  # s; pyserial's 3 s is less than a busy exporter's hand-over
-
-
-def _with_negotiation_time(url: str) -> str:
-    """An rfc2217:// URL with time for the telnet negotiation, unless it sets its own:
-    an exporter on a loaded bench PC (or still letting the last client go, up to
-    2 s) may answer after pyserial's 3 s default, which then says "Remote does not
-    seem to support RFC2217"."""
-    if not url.lower().startswith("rfc2217://") or "timeout=" in urlsplit(url).query:
-        return url
-    return url + ("&" if urlsplit(url).query else "?") + "timeout=%d" % RFC2217_NEGOTIATION
-
-
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
                tries: int, preamble: bytes = b"") -> tuple[RawRepl, str]:
     """The raw REPL on a --device value, and the port it resolved to."""
@@ -87,7 +73,7 @@ def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
     if not port.startswith("rfc2217://"):  # pyserial's RFC 2217 client has no write timeout
         options["write_timeout"] = 10
     try:
-        ser = serial.serial_for_url(_with_negotiation_time(target.port), **options)
+        ser = serial.serial_for_url(target.port, **options)
     except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
         refusal = exporter_refusal(target.port)  # [ports] an exporter serving another client
         if refusal:
