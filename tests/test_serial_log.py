@@ -12,7 +12,7 @@ def test_old_slices_spill_to_disk_and_read_back_whole() -> None:
     log.add_secret("pw-123")
     sent = []
     marks = []
-    for test in range(40):  # 40 "tests" of 128 KiB each way: 10 MiB in all
+    for _test in range(40):  # 40 "tests" of 128 KiB each way: 10 MiB in all
         marks.append(log.mark())
         assert log.bytes_in_memory == 0  # the previous test went to disk
         for _ in range(4):
