@@ -84,6 +84,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="FTP timeout (s) the module uses where a scenario stalls a transfer")
     group.addoption("--reconnect-timeout", type=float, default=30.0,
                     help="seconds to wait for the module's port to come back after a reboot")
+    group.addoption("--reset-command", default=None, metavar="CMD", help="command that power-cycles the module when neither Ctrl-C nor a soft reboot brings it back (a relay, uhubctl, an AT command); {port} becomes its port")  # noqa: E501
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

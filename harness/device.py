@@ -25,13 +25,16 @@ from .errors import (
     DeviceDisconnected,
     DeviceExecError,
     DeviceNotFound,
+    DeviceNotResponding,
     DeviceTimeout,
     HarnessError,
     PushVerifyError,
+    ReplRefused,
 )
 from .export_refusal import exporter_refusal
 from .layout import DEVICE_DIR, USR, VALUE_PREFIX
 from .port_names import resolve as resolve_port_name
+from .power import ResetCommand
 from .repl import RawRepl
 from .report.redact import mask_imei
 from .results import StepResult, parse_step_output
@@ -106,11 +109,44 @@ class Device:
         # (as zeros, then Ctrl-C) on reconnect, so it finishes and gives the REPL back
         self._stdin_owed = 0
         self._owed_now = 0  # the same, for the push in progress
+        # --reset-command: what power-cycles this module when nothing else brings it back
+        self.reset_command: ResetCommand | None = None
+        self.reconnect_timeout = 30.0
+        self.power_cycles: list[str] = []  # why and when, for the report
+        # the test's time (set_deadlines): steps end by step_deadline, every wait by
+        # hard_deadline, so the harness, not pytest-timeout, ends a test that overruns
+        self.step_deadline: float | None = None
+        self.hard_deadline: float | None = None
 
     @property
     def lost(self) -> str | None:
         """Why the port went away, once it has; None while it is there."""
         return self.repl.lost
+
+    def cleanup_reserve(self) -> float:
+        """Seconds a test must keep for recovery and clean-up after its last step:
+        interrupting or soft-rebooting the module (about 10 prompt waits), a
+        reconnect, a power cycle if there is a reset command, and a few removals."""
+        reserve = 10 * self.repl.prompt_timeout + self.reconnect_timeout + 10.0
+        if self.reset_command is not None:
+            reserve += self.reset_command.timeout + self.reconnect_timeout
+        return reserve
+
+    def set_deadlines(self, step: float | None, hard: float | None) -> None:
+        """Moments (time.monotonic) by which steps end and every wait ends; None: no limit."""
+        self.step_deadline, self.hard_deadline = step, hard
+        self.repl.deadline = hard
+
+    def _capped(self, timeout: float) -> tuple[float, bool]:
+        if self.step_deadline is None:
+            return timeout, False
+        left = self.step_deadline - time.monotonic()
+        if left <= 0:
+            raise DeviceTimeout(
+                "no time left for this step on %s: the test's timeout (pytest-timeout) less "
+                "the %.0f s kept for clean-up is spent; raise the test's timeout marker or "
+                "lower --device-timeout" % (self.port, self.cleanup_reserve()))
+        return (left, True) if left < timeout else (timeout, False)
 
     @classmethod
     def open(cls, port: str, log: SerialLog | None = None, prompt_timeout: float = 3.0,
@@ -121,12 +157,33 @@ class Device:
         return cls(repl, port, log, resolved)
 
     def reconnect(self, timeout: float = 15.0) -> None:
-        """Reopen the port after a reset or re-plug (USB ports re-enumerate)."""
+        """Reopen the port after a reset or re-plug (USB ports re-enumerate).
+
+        A port that opens but whose module never gives a prompt is power-cycled
+        with the reset command, if there is one, and reopened once more."""
+        try:
+            self._reopen(timeout)
+        except DeviceDisconnected as exc:
+            if self.reset_command is None:
+                raise
+            self.power_cycle("not back after a reconnect: %s" % exc)
+
+    def power_cycle(self, why: str) -> None:
+        """Run --reset-command, then reopen the port; the report says it happened and why."""
+        assert self.reset_command is not None
+        said = self.reset_command.run(self.resolved_port)
+        self.power_cycles.append("%s power-cycled with --reset-command (%s)%s" % (
+            self.port, why, "; it said: " + said if said else ""))
+        self._reopen(self.reconnect_timeout)
+
+    def _reopen(self, timeout: float) -> None:
         try:
             self.repl.port.close()
         except Exception:
             pass
         deadline = time.monotonic() + timeout
+        if self.hard_deadline is not None:
+            deadline = min(deadline, self.hard_deadline)
         last: HarnessError | None = None
         owed = self._stdin_owed
         preamble = b"\x00" * owed + b"\x03" if owed else b""
@@ -134,6 +191,7 @@ class Device:
             try:
                 self.repl, self.resolved_port = _open_repl(self.port, self.log,
                                                            self.repl.prompt_timeout, 1, preamble)
+                self.repl.deadline = self.hard_deadline
                 self._stdin_owed = 0
                 self._binary_ok = None
                 return
@@ -163,7 +221,24 @@ class Device:
         """Run code; its output as the module sent it (UTF-8, line ends untouched)."""
         if self.lost:
             raise DeviceDisconnected(self.lost)
-        out, err = self.repl.exec_raw(code, timeout)  # DeviceDisconnected: self.lost says why
+        timeout, capped = self._capped(timeout)
+        try:
+            out, err = self.repl.exec_raw(code, timeout)  # DeviceDisconnected: self.lost says why
+        except DeviceTimeout as exc:
+            if not capped:
+                raise
+            raise DeviceTimeout("%s: cut short to end before the test's timeout "
+                                "(pytest-timeout), keeping %.0f s for clean-up"
+                                % (exc, self.cleanup_reserve())) from None
+        except ReplRefused:
+            raise  # the application's choice: a power cycle brings it back the same
+        except DeviceNotResponding as exc:
+            if self.reset_command is None:
+                raise
+            # neither Ctrl-C nor a soft reboot helped: the bench's power switch
+            self.power_cycle(str(exc))
+            raise DeviceTimeout("%s; power-cycled with --reset-command and back at the "
+                                "raw REPL" % exc) from None
         if err:
             trace = err.decode("utf-8", "replace")
             first = code.strip().splitlines()[0] if code.strip() else ""

@@ -49,8 +49,15 @@ class RawRepl:
         self.prompt_timeout = prompt_timeout
         self.use_raw_paste = True
         self._rx = bytearray()  # read from the port but not yet consumed
+        # no wait runs past this moment (time.monotonic), whatever its own timeout:
+        # the test's ceiling less a margin (Device.set_deadlines)
+        self.deadline: float | None = None
 
     # -- reading ---------------------------------------------------------
+
+    def _until(self, timeout: float) -> float:
+        end = time.monotonic() + timeout
+        return end if self.deadline is None else min(end, self.deadline)
 
     @property
     def lost(self) -> str | None:
@@ -74,7 +81,7 @@ class RawRepl:
 
         `abort` sees the unconsumed bytes while waiting and may raise.
         """
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while True:
             at = self._rx.find(marker)
             if at >= 0:
@@ -91,7 +98,7 @@ class RawRepl:
 
     def read_until_any(self, markers: tuple[bytes, ...], timeout: float) -> bytes | None:
         """Consume up to the first of several markers; which one came (None: none did)."""
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while True:
             found = [(self._rx.find(m), m) for m in markers if m in self._rx]
             if found:
@@ -104,7 +111,7 @@ class RawRepl:
             self._fill()
 
     def read_exact(self, size: int, timeout: float) -> bytes | None:
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while len(self._rx) < size:
             if time.monotonic() >= deadline:
                 return None

@@ -60,6 +60,12 @@ class VirtualModule:
         return text[5:]
 
     @property
+    def pid(self) -> int:
+        """The module's process: SIGUSR2 to it is a power cycle (POSIX)."""
+        assert self._proc is not None
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

@@ -1,6 +1,7 @@
 """The virtual module's process: a link, a reader thread, a REPL, a runtime.
 
 Run as `python -m harness.emulator.module --root DIR [--socket] [--config JSON]`.
+SIGUSR2 power-cycles it (what a bench's --reset-command does to a real module).
 It prints one line, `PORT <name>`, once the port can be opened, then serves
 the REPL until it is killed or its stdin closes.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .config import ModuleConfig
 from .console import Console
-from .events import ModulePowerDown, SoftRebootRequest
+from .events import ModulePowerDown, ModuleRestart, SoftRebootRequest
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
 from .runtime import DeviceRuntime, InputQueue
 
@@ -47,8 +48,13 @@ class ModuleProcess:
             if not self.config.ignore_ctrl_c:
                 raise KeyboardInterrupt
 
+        def on_power_cycle(signum: int, frame: object) -> None:
+            raise ModuleRestart  # the bench's reset command cut the power (POSIX only)
+
         if hasattr(signal, "SIGUSR1"):
             signal.signal(signal.SIGUSR1, on_interrupt)
+        if hasattr(signal, "SIGUSR2"):
+            signal.signal(signal.SIGUSR2, on_power_cycle)
 
     def _interrupt_program(self) -> None:
         ident = self._main_thread.ident  # never None: the main thread is running
