@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 from .device import Device
-from .emulator import ModuleConfig, VirtualModule
+from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, power_cycle
 from .errors import HarnessError
 from .exporter import export_ports, parse_bind
 from .ports import list_ports, listing, probe_quectel
@@ -32,6 +32,13 @@ from .servers.spec import ServerSpec, advertised_address, format_port_range, par
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    if args.power_cycle:  # a --reset-command for the virtual module
+        try:
+            power_cycle(args.power_cycle)
+        except EmulatorStartError as exc:
+            print("cannot power-cycle: %s" % exc, file=sys.stderr)
+            return 2
+        return 0
     config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
                           raw_paste="refuse" if args.no_raw_paste else "full",
                           baud=args.baud)
@@ -212,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--no-raw-paste", action="store_true", help="firmware without raw-paste")
     emu.add_argument("--root", type=Path, default=None,
                      help="keep the module's files in this folder (default: a temp folder)")
+    emu.add_argument("--power-cycle", metavar="PORT", default=None,
+                     help="power-cycle the virtual module on PORT and exit: "
+                          "--reset-command 'python -m harness emulator --power-cycle {port}'")
     emu.set_defaults(func=_emulator)
 
     info = sub.add_parser("info", help="show the module on a port")
