@@ -44,6 +44,7 @@ PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the modu
 BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
 BINARY_IN_FLIGHT = 2  # blocks sent ahead of the module's acks: fits any USB CDC buffer
 ACK = b"\x06"
+MAX_OWED = 64 * 1024  # bytes a reconnect sends a cut-off receiver at most
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -338,7 +339,9 @@ class Device:
         try:
             return self._push_binary_blocks(data, remote)
         except DeviceDisconnected:
-            self._stdin_owed = self._owed_now
+            # more than a few blocks' worth would flood a module that rebooted meanwhile:
+            # that one is left to the power cycle (--reset-command)
+            self._stdin_owed = self._owed_now if self._owed_now <= MAX_OWED else 0
             raise
         finally:
             self._owed_now = 0
@@ -346,9 +349,9 @@ class Device:
     def _push_binary_blocks(self, data: bytes, remote: str) -> tuple[str, int] | None:
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
-        self._owed_now = len(data)
         self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block,
                                                        BINARY_IN_FLIGHT))
+        self._owed_now = len(data)  # the receiver runs now: owed until sent
         # The receiver acks once when ready, then once per block; after each ack
         # the host tops up to BINARY_IN_FLIGHT unacked blocks and never sends more,
         # so a receiver that fails knows exactly how many bytes are still coming
