@@ -98,6 +98,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reconnect-timeout", metavar="SECONDS",
                     help="seconds to wait for the module's port to come back after a reboot "
                          "(default: 30)")
+    group.addoption("--reset-command", metavar="CMD",
+                    help="command that power-cycles the module when neither Ctrl-C nor a soft "
+                         "reboot brings it back (a relay, uhubctl, an AT command); {port} "
+                         "becomes its port")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -28,6 +28,7 @@ from .emulator import (
     ModuleConfig,
     VirtualModule,
     engine_fact,
+    power_cycle,
 )
 from .errors import HarnessError
 from .exporter import export_ports, parse_bind
@@ -39,6 +40,13 @@ from .servers.spec import ServerSpec, advertised_address, format_port_range, par
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    if args.power_cycle:  # a --reset-command for the virtual module
+        try:
+            power_cycle(args.power_cycle)
+        except EmulatorStartError as exc:
+            print("cannot power-cycle: %s" % exc, file=sys.stderr)
+            return 2
+        return 0
     try:
         config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
                               raw_paste="refuse" if args.no_raw_paste else "full",
@@ -83,7 +91,12 @@ def _info(args: argparse.Namespace) -> int:
 def _exec(args: argparse.Namespace) -> int:
     device = Device.open(args.device)
     try:
-        sys.stdout.write(device.exec(args.code, timeout=args.timeout))
+        output = device.exec_bytes(args.code, timeout=args.timeout)
+        # the module speaks UTF-8 (MicroPython has no other encoding): its bytes go
+        # out as they came, whatever the console's code page, \r\n kept as sent
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
     finally:
         device.close()
     return 0
@@ -225,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the micropython engine's heap, e.g. 256K (default: the interpreter's)")
     emu.add_argument("--root", type=Path, default=None,
                      help="keep the module's files in this folder (default: a temp folder)")
+    emu.add_argument("--power-cycle", metavar="PORT", default=None,
+                     help="power-cycle the virtual module on PORT and exit: "
+                          "--reset-command 'python -m harness emulator --power-cycle {port}'")
     emu.set_defaults(func=_emulator)
 
     info = sub.add_parser("info", help="show the module on a port")

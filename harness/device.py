@@ -25,13 +25,16 @@ from .errors import (
     DeviceDisconnected,
     DeviceExecError,
     DeviceNotFound,
+    DeviceNotResponding,
     DeviceTimeout,
     HarnessError,
     PushVerifyError,
+    ReplRefused,
 )
 from .export_refusal import exporter_refusal
 from .layout import DEVICE_DIR, USR, VALUE_PREFIX
 from .port_names import resolve as resolve_port_name
+from .power import ResetCommand
 from .repl import RawRepl
 from .report.redact import mask_imei
 from .results import StepResult, parse_step_output
@@ -41,6 +44,7 @@ PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the modu
 BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
 BINARY_IN_FLIGHT = 2  # blocks sent ahead of the module's acks: fits any USB CDC buffer
 ACK = b"\x06"
+MAX_OWED = 64 * 1024  # bytes a reconnect sends a cut-off receiver at most
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -64,7 +68,7 @@ class ModuleInfo:
 
 
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
-               tries: int) -> tuple[RawRepl, str]:
+               tries: int, preamble: bytes = b"") -> tuple[RawRepl, str]:
     """The raw REPL on a --device value, and the port it resolved to."""
     # [ports] the one place a --device value becomes an open port: stable names
     # (usb:SERIAL[:IF], hwgrep://) are resolved here, again at every reconnect
@@ -84,6 +88,8 @@ def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
             "/dev/ttyACM*), is another program holding it?" % (target.describe(), exc)) from None
     repl = RawRepl(LoggedPort(ser, log), target.describe(), prompt_timeout=prompt_timeout)
     try:
+        if preamble:
+            repl.write(preamble)
         repl.enter_raw(tries=tries)
     except HarnessError:
         ser.close()
@@ -98,11 +104,52 @@ class Device:
         self.port = port
         self.resolved_port = resolved_port or port  # [ports] today's port of a stable name
         self.log = log
-        self.lost: str | None = None  # why the port went away, once it has
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
         self._binary_ok: bool | None = None
-        # [bench] told (bytes sent, bytes in all) as a push goes (harness/progress.py)
+        # told (bytes sent, bytes in all) as a push goes (harness/progress.py)
         self.push_progress: Callable[[int, int], None] | None = None
+        # bytes a binary receiver cut off by a lost port still waits for: sent
+        # (as zeros, then Ctrl-C) on reconnect, so it finishes and gives the REPL back
+        self._stdin_owed = 0
+        self._owed_now = 0  # the same, for the push in progress
+        # --reset-command: what power-cycles this module when nothing else brings it back
+        self.reset_command: ResetCommand | None = None
+        self.reconnect_timeout = 30.0
+        self.power_cycles: list[str] = []  # why and when, for the report
+        # the test's time (set_deadlines): steps end by step_deadline, every wait by
+        # hard_deadline, so the harness, not pytest-timeout, ends a test that overruns
+        self.step_deadline: float | None = None
+        self.hard_deadline: float | None = None
+
+    @property
+    def lost(self) -> str | None:
+        """Why the port went away, once it has; None while it is there."""
+        return self.repl.lost
+
+    def cleanup_reserve(self) -> float:
+        """Seconds a test must keep for recovery and clean-up after its last step:
+        interrupting or soft-rebooting the module (about 10 prompt waits), a
+        reconnect, a power cycle if there is a reset command, and a few removals."""
+        reserve = 10 * self.repl.prompt_timeout + self.reconnect_timeout + 10.0
+        if self.reset_command is not None:
+            reserve += self.reset_command.timeout + self.reconnect_timeout
+        return reserve
+
+    def set_deadlines(self, step: float | None, hard: float | None) -> None:
+        """Moments (time.monotonic) by which steps end and every wait ends; None: no limit."""
+        self.step_deadline, self.hard_deadline = step, hard
+        self.repl.deadline = hard
+
+    def _capped(self, timeout: float) -> tuple[float, bool]:
+        if self.step_deadline is None:
+            return timeout, False
+        left = self.step_deadline - time.monotonic()
+        if left <= 0:
+            raise DeviceTimeout(
+                "no time left for this step on %s: the test's timeout (pytest-timeout) less "
+                "the %.0f s kept for clean-up is spent; raise the test's timeout marker or "
+                "lower --device-timeout" % (self.port, self.cleanup_reserve()))
+        return (left, True) if left < timeout else (timeout, False)
 
     @classmethod
     def open(cls, port: str, log: SerialLog | None = None, prompt_timeout: float = 3.0,
@@ -113,18 +160,42 @@ class Device:
         return cls(repl, port, log, resolved)
 
     def reconnect(self, timeout: float = 15.0) -> None:
-        """Reopen the port after a reset or re-plug (USB ports re-enumerate)."""
+        """Reopen the port after a reset or re-plug (USB ports re-enumerate).
+
+        A port that opens but whose module never gives a prompt is power-cycled
+        with the reset command, if there is one, and reopened once more."""
+        try:
+            self._reopen(timeout)
+        except DeviceDisconnected as exc:
+            if self.reset_command is None:
+                raise
+            self.power_cycle("not back after a reconnect: %s" % exc)
+
+    def power_cycle(self, why: str) -> None:
+        """Run --reset-command, then reopen the port; the report says it happened and why."""
+        assert self.reset_command is not None
+        said = self.reset_command.run(self.resolved_port)
+        self.power_cycles.append("%s power-cycled with --reset-command (%s)%s" % (
+            self.port, why, "; it said: " + said if said else ""))
+        self._reopen(self.reconnect_timeout)
+
+    def _reopen(self, timeout: float) -> None:
         try:
             self.repl.port.close()
         except Exception:
             pass
         deadline = time.monotonic() + timeout
+        if self.hard_deadline is not None:
+            deadline = min(deadline, self.hard_deadline)
         last: HarnessError | None = None
+        owed = self._stdin_owed
+        preamble = b"\x00" * owed + b"\x03" if owed else b""
         while time.monotonic() < deadline:
             try:
                 self.repl, self.resolved_port = _open_repl(self.port, self.log,
-                                                           self.repl.prompt_timeout, 1)
-                self.lost = None
+                                                           self.repl.prompt_timeout, 1, preamble)
+                self.repl.deadline = self.hard_deadline
+                self._stdin_owed = 0
                 self._binary_ok = None
                 return
             except HarnessError as exc:
@@ -147,20 +218,36 @@ class Device:
 
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run code; its output as text. Raises DeviceExecError if it raised."""
+        return self.exec_bytes(code, timeout).decode("utf-8", "replace")
+
+    def exec_bytes(self, code: str, timeout: float = 10.0) -> bytes:
+        """Run code; its output as the module sent it (UTF-8, line ends untouched)."""
         if self.lost:
             raise DeviceDisconnected(self.lost)
+        timeout, capped = self._capped(timeout)
         try:
-            out, err = self.repl.exec_raw(code, timeout)
-        except DeviceDisconnected as exc:
-            self.lost = str(exc)
-            raise
-        text = out.decode("utf-8", "replace")
+            out, err = self.repl.exec_raw(code, timeout)  # DeviceDisconnected: self.lost says why
+        except DeviceTimeout as exc:
+            if not capped:
+                raise
+            raise DeviceTimeout("%s: cut short to end before the test's timeout "
+                                "(pytest-timeout), keeping %.0f s for clean-up"
+                                % (exc, self.cleanup_reserve())) from None
+        except ReplRefused:
+            raise  # the application's choice: a power cycle brings it back the same
+        except DeviceNotResponding as exc:
+            if self.reset_command is None:
+                raise
+            # neither Ctrl-C nor a soft reboot helped: the bench's power switch
+            self.power_cycle(str(exc))
+            raise DeviceTimeout("%s; power-cycled with --reset-command and back at the "
+                                "raw REPL" % exc) from None
         if err:
             trace = err.decode("utf-8", "replace")
             first = code.strip().splitlines()[0] if code.strip() else ""
             raise DeviceExecError("code on %s raised %s (first line: %s)" % (
                 self.port, DeviceExecError.last_line(trace) or "an error", first[:80]), trace)
-        return text
+        return out
 
     def eval_json(self, expr: str, timeout: float = 10.0, setup: str = "") -> Any:
         """Evaluate an expression on the module and bring its value back as JSON."""
@@ -252,17 +339,35 @@ class Device:
 
     def _push_binary(self, data: bytes, remote: str) -> tuple[str, int] | None:
         """Raw bytes read from stdin by a small receiver, acked block by block."""
+        try:
+            return self._push_binary_blocks(data, remote)
+        except DeviceDisconnected:
+            # more than a few blocks' worth would flood a module that rebooted meanwhile:
+            # that one is left to the power cycle (--reset-command)
+            self._stdin_owed = self._owed_now if self._owed_now <= MAX_OWED else 0
+            raise
+        finally:
+            self._owed_now = 0
+
+    def _push_binary_blocks(self, data: bytes, remote: str) -> tuple[str, int] | None:
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
-        self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block))
-        acked = -1  # the receiver acks once when ready, then once per block
+        self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block,
+                                                       BINARY_IN_FLIGHT))
+        self._owed_now = len(data)  # the receiver runs now: owed until sent
+        # The receiver acks once when ready, then once per block; after each ack
+        # the host tops up to BINARY_IN_FLIGHT unacked blocks and never sends more,
+        # so a receiver that fails knows exactly how many bytes are still coming
+        # and swallows them before it answers (snippets._RECEIVER).
+        acked = -1
         sent = 0
         while acked < len(blocks):
             marker = self.repl.read_until_any((ACK, b"\x04"), 30.0)
             if marker == b"\x04":  # the receiver died early: its error text comes next
-                err = self.repl.read_until(b"\x04", 10.0) or b""
-                self.repl.enter_raw()  # blocks we sent may sit in the REPL's line buffer
-                trace = err[:-1].decode("utf-8", "replace")
+                err = self.repl.read_until(b"\x04", 10.0)
+                if err is None or self.repl.read_until(b">", self.repl.prompt_timeout) is None:
+                    self.repl.enter_raw()  # the framing broke: get a clean prompt back
+                trace = (err or b"")[:-1].decode("utf-8", "replace")
                 raise DeviceExecError("binary push to %s:%s failed: %s" % (
                     self.port, remote, DeviceExecError.last_line(trace) or "an error"), trace)
             if marker is None:
@@ -271,6 +376,7 @@ class Device:
             acked += 1
             while sent < len(blocks) and sent - max(acked, 0) < BINARY_IN_FLIGHT:
                 self.repl.write(blocks[sent])
+                self._owed_now -= len(blocks[sent])
                 sent += 1
             self._progress(min(max(acked, 0) * block, len(data)), len(data))
         out, err = self.repl.finish_exec(30.0)

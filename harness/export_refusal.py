@@ -12,7 +12,11 @@ import socket
 from urllib.parse import urlsplit
 
 REFUSAL_PREFIX = "qpy-ftp-hil exporter: busy: "
-PEEK_TIMEOUT = 2.0  # seconds to wait for the exporter's line
+# seconds to wait for the exporter's line: it first waits up to its HANDOVER
+# (2 s, harness/exporter.py) for a client that may be leaving, so the peek must
+# wait longer than that; at 2.0 s a loaded PC heard nothing and called a busy
+# module "not found"
+PEEK_TIMEOUT = 6.0
 _PREFIX = REFUSAL_PREFIX.encode()
 
 

@@ -12,6 +12,8 @@ import ipaddress
 import math
 import os
 import re
+import shlex
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -255,3 +257,18 @@ def parse_choice(option: str, text: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise OptionError(option, text, "use one of: %s" % ", ".join(choices))
     return value
+
+
+def parse_command(option: str, text: str) -> str:
+    """A command line to run later (e.g. a power switch): its program must be there now."""
+    if not str(text).strip():
+        raise OptionError(option, text, "give the command, e.g. 'uhubctl -l 1-1 -p 2 -a cycle'")
+    try:
+        words = shlex.split(text, posix=os.name != "nt")
+    except ValueError as exc:
+        raise OptionError(option, text, "cannot split it into words: %s" % exc) from None
+    program = words[0].strip('"')
+    if shutil.which(program) is None and not os.path.isfile(program):
+        raise OptionError(option, text, "program %r not found: give its full path, or put it "
+                          "on PATH" % program)
+    return str(text)

@@ -19,17 +19,15 @@ import struct
 import time
 from collections.abc import Callable
 
-import serial
-
 from . import snippets
 from .errors import (
-    DeviceDisconnected,
     DeviceNotResponding,
     DeviceRebooted,
     DeviceTimeout,
     ReplRefused,
 )
 from .layout import SYNC_PREFIX
+from .port_guard import GuardedPort
 from .serial_log import SerialPortLike
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
@@ -44,21 +42,30 @@ ERROR_LINE = re.compile(rb"^(Traceback|[A-Za-z_.]+(Error|Exception|Interrupt|Exi
 
 class RawRepl:
     def __init__(self, port: SerialPortLike, name: str, prompt_timeout: float = 3.0) -> None:
-        self.port = port
+        # every in_waiting, read and write below goes through the guard: a port
+        # that vanishes at any stage is a DeviceDisconnected, never a raw pyserial error
+        self.port = port if isinstance(port, GuardedPort) else GuardedPort(port, name)
         self.name = name
         self.prompt_timeout = prompt_timeout
         self.use_raw_paste = True
         self._rx = bytearray()  # read from the port but not yet consumed
+        # no wait runs past this moment (time.monotonic), whatever its own timeout:
+        # the test's ceiling less a margin (Device.set_deadlines)
+        self.deadline: float | None = None
 
     # -- reading ---------------------------------------------------------
 
+    def _until(self, timeout: float) -> float:
+        end = time.monotonic() + timeout
+        return end if self.deadline is None else min(end, self.deadline)
+
+    @property
+    def lost(self) -> str | None:
+        """Why the port went away, once it has (the guard remembers)."""
+        return self.port.lost
+
     def _fill(self) -> bool:
-        try:
-            data = self.port.read(max(1, self.port.in_waiting))
-        except (serial.SerialException, OSError) as exc:
-            raise DeviceDisconnected(
-                "%s went away (%s): was the module unplugged, powered down or reset? "
-                "Check the cable and that the port still exists" % (self.name, exc)) from None
+        data = self.port.read(max(1, self.port.in_waiting))
         self._rx += data
         return bool(data)
 
@@ -74,7 +81,7 @@ class RawRepl:
 
         `abort` sees the unconsumed bytes while waiting and may raise.
         """
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while True:
             at = self._rx.find(marker)
             if at >= 0:
@@ -91,7 +98,7 @@ class RawRepl:
 
     def read_until_any(self, markers: tuple[bytes, ...], timeout: float) -> bytes | None:
         """Consume up to the first of several markers; which one came (None: none did)."""
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while True:
             found = [(self._rx.find(m), m) for m in markers if m in self._rx]
             if found:
@@ -104,7 +111,7 @@ class RawRepl:
             self._fill()
 
     def read_exact(self, size: int, timeout: float) -> bytes | None:
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         while len(self._rx) < size:
             if time.monotonic() >= deadline:
                 return None
@@ -122,12 +129,7 @@ class RawRepl:
         return data
 
     def write(self, data: bytes) -> None:
-        try:
-            self.port.write(data)
-        except (serial.SerialException, OSError) as exc:
-            raise DeviceDisconnected(
-                "cannot write to %s (%s): was the module unplugged?" % (self.name, exc)
-            ) from None
+        self.port.write(data)
 
     # -- states ----------------------------------------------------------
 

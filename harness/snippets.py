@@ -125,30 +125,44 @@ BASE64_WRITE = Snippet("_hil_w(_hil_d(%r))", (b"aGlsLWZ0cA==",))
 BASE64_CLOSE = Snippet("_hil_f.close()")
 
 # Reads `size` raw bytes from stdin into a file, acking each block with \x06.
-# Ctrl-C is switched off meanwhile so a 0x03 in the data is data.
+# Ctrl-C is switched off meanwhile so a 0x03 in the data is data. The host
+# keeps `ahead` blocks in flight past the last ack (Device._push_binary), so a
+# receiver that fails (a full disk: OSError 28) knows exactly how many bytes
+# are still coming: it stops acking, reads and drops exactly those, and only
+# then turns Ctrl-C back on and raises. No byte of the payload can reach the
+# REPL as a keystroke or as program source.
 _RECEIVER = """
 import usys, micropython, uhashlib, ubinascii
-def _hil_recv(path, size, block):
+def _hil_recv(path, size, block, ahead):
     f = open(path, 'wb')
     h = uhashlib.sha256()
     src = usys.stdin.buffer
     got = 0
+    acked = 0
     micropython.kbd_intr(-1)
     try:
-        usys.stdout.write('\\x06')
-        while got < size:
-            data = src.read(min(block, size - got))
-            f.write(data)
-            h.update(data)
-            got += len(data)
+        try:
             usys.stdout.write('\\x06')
+            while got < size:
+                data = src.read(min(block, size - got))
+                got += len(data)
+                f.write(data)
+                h.update(data)
+                acked += 1
+                usys.stdout.write('\\x06')
+        except Exception:
+            left = min(size, (acked + ahead) * block) - got
+            while left > 0:
+                left -= len(src.read(min(block, left)))
+            raise
     finally:
         micropython.kbd_intr(3)
         f.close()
     digest = ubinascii.hexlify(h.digest()).decode()
     usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
 """ % VALUE_PREFIX
-PUSH_BINARY = Snippet(_RECEIVER + "_hil_recv(%r, %d, %d)", ("/usr/hil/run/t-up.bin", 4096, 512))
+PUSH_BINARY = Snippet(_RECEIVER + "_hil_recv(%r, %d, %d, %d)",
+                      ("/usr/hil/run/t-up.bin", 4096, 512, 2))
 
 
 # -- device steps (device_scripts/*.py, pushed to /usr/hil) ----------------------

@@ -58,6 +58,8 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--ftp-control-timeout": ("--ftp-control-timeout=-1", "a timeout must be"),
     "--ftp-watchdog": ("--ftp-watchdog=0", "--ftp-watchdog=0: a timeout must be"),
     "--stall-timeout": ("--stall-timeout=-1", "--stall-timeout=-1: a timeout must be"),
+    "--reset-command": ("--reset-command=no-such-relay-tool {port}",
+                        "program 'no-such-relay-tool' not found"),
     "--summary-json": ("--summary-json=tests", "--summary-json=tests: is a folder"),
 }
 # options whose every value is fine (free text checked where it is used): none today;

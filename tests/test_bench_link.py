@@ -4,6 +4,8 @@ on the virtual module, and the host recovers from each of them."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import time
 
 import pytest
@@ -12,10 +14,12 @@ from harness.device import Device
 from harness.errors import (
     DeviceDisconnected,
     DeviceExecError,
+    DeviceNotResponding,
     DeviceRebooted,
     DeviceTimeout,
     ReplRefused,
 )
+from harness.power import ResetCommand, ResetCommandError
 from harness.serial_log import SerialLog
 
 NOISE = ["+CREG: 1", "+CSQ: 23,99", "app: heartbeat > ok"]
@@ -160,9 +164,66 @@ def test_serial_log_is_timestamped_sliced_and_masked() -> None:
 
 def test_push_to_a_full_partition_says_so_at_once(start_module) -> None:
     dev = open_device(start_module, usr_bytes=16 * 1024)
-    started = time.monotonic()
+    payload = 64 * 1024
+    mark = dev.log.mark()
     with pytest.raises(DeviceExecError, match=r"OSError: \[Errno 28\] ENOSPC"):
-        dev.push(os.urandom(64 * 1024), "/usr/too-big.bin")
-    assert time.monotonic() - started < 5
+        dev.push(os.urandom(payload), "/usr/too-big.bin")
+    # "at once": the host stopped sending when the module said so, long before the end
+    assert len(dev.log.raw(since=mark, direction=">>")) < payload // 2
     assert dev._binary_ok is True  # a full disk is not the binary path's fault
     assert dev.eval_json("'still usable'") == "still usable"
+
+
+def test_control_bytes_in_flight_never_hide_a_full_disk(start_module) -> None:
+    """The blocks still in flight when the receiver fails are swallowed by it, so a
+    0x03 among them is never a Ctrl-C and no byte reaches the REPL as source."""
+    dev = open_device(start_module, usr_bytes=16 * 1024)
+    for size in range(50):
+        # the failing block and the two in flight behind it are all control bytes
+        data = b"\x01\x03\x04" * (6000 + 97 * size)
+        with pytest.raises(DeviceExecError, match=r"OSError: \[Errno 28\] ENOSPC"):
+            dev.push(data, "/usr/too-big-%d.bin" % (size % 2))
+        assert dev.remove("/usr/too-big-%d.bin" % (size % 2))
+    assert dev.eval_json("'still usable'") == "still usable"
+    assert b"KeyboardInterrupt" not in dev.log.raw(direction="<<")
+
+
+HUNG_FOR_GOOD = "import micropython\nmicropython.kbd_intr(-1)\nwhile True:\n    pass"
+
+
+def power_switch(module) -> str:
+    """A reset command that power-cycles the virtual module (a relay on a bench)."""
+    return '%s -c "import os, signal; os.kill(%d, signal.SIGUSR2)"' % (sys.executable,
+                                                                        module.pid)
+
+
+def test_a_module_deaf_to_ctrl_c_and_ctrl_d_needs_a_power_cycle(start_module) -> None:
+    dev = open_device(start_module)
+    with pytest.raises(DeviceNotResponding, match="ignores Ctrl-C and Ctrl-D"):
+        dev.exec(HUNG_FOR_GOOD, timeout=0.5)
+    assert dev.power_cycles == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="the virtual module's power "
+                    "switch is SIGUSR2, which Windows lacks")
+def test_reset_command_power_cycles_a_module_nothing_else_brings_back(start_module) -> None:
+    module = start_module()
+    dev = open_device(lambda **c: module)
+    dev.reset_command = ResetCommand(power_switch(module))
+    dev.exec("marker = 1")
+    with pytest.raises(DeviceTimeout, match="power-cycled with --reset-command"):
+        dev.exec(HUNG_FOR_GOOD, timeout=0.5)
+    assert len(dev.power_cycles) == 1 and "ignores Ctrl-C and Ctrl-D" in dev.power_cycles[0]
+    assert dev.eval_json("'back'") == "back"
+    with pytest.raises(DeviceExecError, match="NameError"):
+        dev.exec("print(marker)")  # a real reboot: nothing survived it
+    assert b"Quecpython" in dev.log.raw(direction="<<")
+
+
+def test_a_failing_reset_command_is_one_line() -> None:
+    with pytest.raises(ResetCommandError, match="exit 3"):
+        ResetCommand('%s -c "import sys; sys.exit(3)"' % sys.executable).run("COM5")
+    with pytest.raises(ResetCommandError, match="program not found"):
+        ResetCommand("no-such-relay-tool {port}").run("COM5")
+    with pytest.raises(ResetCommandError, match="is empty"):
+        ResetCommand("  ")

@@ -222,3 +222,12 @@ def test_the_quick_catalogue_passes_through_the_exporter(tmp_path: Path) -> None
     assert proc.returncode == 0, tail
     assert re.search(r"\d+ passed", tail), tail
     assert re.search(r"rfc2217://127\.0\.0\.1:\d+ \(EC600U\) ran \d+ tests", tail), tail
+
+
+def test_the_busy_peek_outwaits_the_exporters_hand_over() -> None:
+    """The exporter holds a second client up to HANDOVER before it refuses it; a peek
+    that gives up sooner hears nothing and calls a busy module "not found"."""
+    from harness.export_refusal import PEEK_TIMEOUT
+    from harness.exporter import HANDOVER
+
+    assert PEEK_TIMEOUT >= HANDOVER + 3

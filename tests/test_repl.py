@@ -110,3 +110,21 @@ def test_silent_port_gives_up_in_bounded_time() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_cli_exec_writes_utf8_and_keeps_line_ends_whatever_the_console(start_module) -> None:
+    """A Windows console's code page (cp1252 here) cannot spell a check mark:
+    `python -m harness exec` writes the module's bytes as they came."""
+    import subprocess
+    import sys
+
+    module = start_module()
+    code = "import usys\nusys.stdout.write('ok \\u2713 caf\\u00e9\\r\\nbare lf\\nend')"
+    env = dict(os.environ, PYTHONIOENCODING="cp1252", PYTHONUTF8="0")
+    proc = subprocess.run([sys.executable, "-m", "harness", "exec", "--device", module.port,
+                           code], capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    direct = Device.open(module.port)
+    assert proc.stdout == direct.exec_bytes(code)  # byte for byte what the module sent
+    assert "ok \u2713 caf\u00e9\r".encode() in proc.stdout and proc.stdout.endswith(b"\nend")
+    direct.close()

@@ -6,7 +6,10 @@ after that goes through pyserial, exactly as with a module on a bench.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +19,28 @@ from pathlib import Path
 from .config import ENGINES, ModuleConfig
 
 __all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError",
-           "engine_fact"]
+           "engine_fact", "power_cycle"]
+
+
+
+def _power_switch(port: str) -> Path:
+    """Where a running virtual module notes its process, by port, for power_cycle()."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", port).strip("_")
+    return Path(tempfile.gettempdir()) / "qpy-ftp-hil-virtual" / ("%s.pid" % key)
+
+
+def power_cycle(port: str) -> None:
+    """Cut and restore the power of the virtual module on `port` (what a relay does to a
+    real one): `python -m harness emulator --power-cycle PORT`, a --reset-command."""
+    try:
+        pid = int(_power_switch(port).read_text())
+    except (OSError, ValueError):
+        raise EmulatorStartError("no virtual module runs on %s (started by this user)" % port
+                                 ) from None
+    if not hasattr(signal, "SIGUSR2"):
+        raise EmulatorStartError("the virtual module's power switch is SIGUSR2, which "
+                                 "Windows lacks")
+    os.kill(pid, signal.SIGUSR2)
 
 
 class EmulatorStartError(RuntimeError):
@@ -50,6 +74,9 @@ class VirtualModule:
             cmd.append("--socket")
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.port = self._read_port_line()
+        switch = _power_switch(self.port)
+        switch.parent.mkdir(exist_ok=True)
+        switch.write_text(str(self._proc.pid))
         return self
 
     def _read_port_line(self) -> str:
@@ -71,6 +98,12 @@ class VirtualModule:
         return text[5:]
 
     @property
+    def pid(self) -> int:
+        """The module's process: SIGUSR2 to it is a power cycle (POSIX)."""
+        assert self._proc is not None
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -79,6 +112,8 @@ class VirtualModule:
         return self.root / "usr" / relpath
 
     def stop(self) -> None:
+        if self.port:
+            _power_switch(self.port).unlink(missing_ok=True)
         if self._proc is not None:
             if self._proc.poll() is None:
                 self._proc.kill()

@@ -74,6 +74,8 @@ class Console:
                     mode = self.friendly() if mode == FRIENDLY else self.raw()
                 except Rebooted as reboot:
                     mode = reboot.mode
+                except ModuleRestart:  # a power cycle while the REPL waited for input
+                    mode = self.power_on()
         except LinkClosed:
             return
 
@@ -82,6 +84,14 @@ class Console:
             self.read_byte()
             self._pending.clear()
             self.send(b"REPL refuse\r\n")
+
+    def power_on(self) -> str:
+        """A real reboot: the REPL comes back friendly, with the boot banner."""
+        self.queue.clear()
+        self._pending.clear()
+        self.runtime.soft_reset()
+        self.send(b"\r\n" + self.config.banner().encode())
+        return FRIENDLY
 
     def soft_reboot(self) -> None:
         self.send(SOFT_REBOOT)
@@ -99,12 +109,7 @@ class Console:
             self.soft_reboot()
             raise Rebooted(current) from None
         except ModuleRestart:
-            # a real reboot: the REPL comes back friendly, with the boot banner
-            self.queue.clear()
-            self._pending.clear()
-            self.runtime.soft_reset()
-            self.send(b"\r\n" + self.config.banner().encode())
-            raise Rebooted(FRIENDLY) from None
+            raise Rebooted(self.power_on()) from None
 
     # -- friendly REPL ---------------------------------------------------
 

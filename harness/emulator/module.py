@@ -1,6 +1,7 @@
 """The virtual module's process: a link, a reader thread, a REPL, a runtime.
 
 Run as `python -m harness.emulator.module --root DIR [--socket] [--config JSON]`.
+SIGUSR2 power-cycles it (what a bench's --reset-command does to a real module).
 It prints one line, `PORT <name>`, once the port can be opened, then serves
 the REPL until it is killed or its stdin closes.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 from .config import ModuleConfig
 from .console import Console
 from .engine import build_engine
-from .events import ModulePowerDown
+from .events import ModulePowerDown, ModuleRestart
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
 from .runtime import InputQueue
 
@@ -31,6 +33,12 @@ class ModuleProcess:
         self.queue = InputQueue()
         self.runtime = build_engine(config, root, self.link.write, self.queue)
         self.console = Console(config, self.runtime, self.queue, self.link.write)
+        if hasattr(signal, "SIGUSR2"):  # POSIX: the bench's reset command cut the power
+            signal.signal(signal.SIGUSR2, self._on_power_cycle)
+
+    @staticmethod
+    def _on_power_cycle(signum: int, frame: object) -> None:
+        raise ModuleRestart  # caught where a program's powerRestart() is: the module boots
 
     def _reader(self) -> None:
         while True:
