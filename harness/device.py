@@ -60,7 +60,7 @@ class ModuleInfo:
     micropython: str
     usr_free: int
     usr_total: int
-    resolved_port: str = ""  # [ports] what a stable name (usb:..., hwgrep://...) opened
+    resolved_port: str = ""  # what a stable name (usb:..., hwgrep://...) opened
 
     @property
     def imei_masked(self) -> str:
@@ -70,7 +70,7 @@ class ModuleInfo:
 def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
                tries: int, preamble: bytes = b"") -> tuple[RawRepl, str]:
     """The raw REPL on a --device value, and the port it resolved to."""
-    # [ports] the one place a --device value becomes an open port: stable names
+    # the one place a --device value becomes an open port: stable names
     # (usb:SERIAL[:IF], hwgrep://) are resolved here, again at every reconnect
     target = resolve_port_name(port)
     options: dict[str, Any] = {"baudrate": 115200, "timeout": 0.05}
@@ -79,7 +79,7 @@ def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
     try:
         ser = serial.serial_for_url(target.port, **options)
     except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
-        refusal = exporter_refusal(target.port)  # [ports] an exporter serving another client
+        refusal = exporter_refusal(target.port)  # an exporter serving another client
         if refusal:
             raise DeviceBusy("%s: %s" % (target.describe(), refusal)) from None
         raise DeviceNotFound(
@@ -102,7 +102,7 @@ class Device:
                  resolved_port: str | None = None) -> None:
         self.repl = repl
         self.port = port
-        self.resolved_port = resolved_port or port  # [ports] today's port of a stable name
+        self.resolved_port = resolved_port or port  # today's port of a stable name
         self.log = log
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
         self._binary_ok: bool | None = None

@@ -190,7 +190,7 @@ def pool_from_options(devices: Iterable[str] | None,
 def _refuse_duplicates(specs: Sequence[ModuleSpec]) -> None:
     seen: dict[str, ModuleSpec] = {}
     for spec in specs:
-        key = port_key(locked_port(spec.port))  # [ports] usb:/hwgrep:// as their port
+        key = port_key(locked_port(spec.port))  # usb:/hwgrep:// as their port
         if key in seen:
             raise PoolConfigError("%s and %s are the same port; list each module once"
                                   % (seen[key].describe(), spec.describe()))
@@ -319,7 +319,7 @@ class ModuleLock:
 
     def __init__(self, port: str, lock_dir: Path | None = None) -> None:
         self.port = port
-        # [ports] usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
+        # usb:SERIAL / hwgrep:// lock the port they stand for today, so a run
         # using COM5 and one using usb:SERIAL never share the module
         self.target = locked_port(port)
         self.key = port_key(self.target)  # [bench PC] COM5 == com5 == \\.\COM5
@@ -338,7 +338,7 @@ class ModuleLock:
         try:
             self._file_lock.acquire(timeout=0)
         except Timeout:
-            owner = read_owner(self.path)  # [ports] who holds it, if it said
+            owner = read_owner(self.path)  # who holds it, if it said
             raise ModuleBusy("%s is in use by another pytest worker or run on this PC%s "
                              "(lock file %s); wait for it or use another module"
                              % (self._shown(), ": " + owner if owner else "",
@@ -348,7 +348,7 @@ class ModuleLock:
         except ModuleBusy:
             self._file_lock.release()
             raise
-        write_owner(self.path, self.key)  # [ports] for whoever finds it busy
+        write_owner(self.path, self.key)  # for whoever finds it busy
 
     def _shown(self) -> str:
         return self.port if self.key == self.port else "%s (%s)" % (self.port, self.key)
@@ -441,7 +441,7 @@ def _open_checked(spec: ModuleSpec, opener: Opener,
     """Open and identify a module; ModuleRejected if it cannot serve this run."""
     try:
         device = opener(spec.port)
-    except DeviceBusy as exc:  # [ports] its RFC 2217 exporter serves another client
+    except DeviceBusy as exc:  # its RFC 2217 exporter serves another client
         raise ModuleBusy(str(exc)) from None
     except Exception as exc:  # any failure to open is a health problem, not a crash
         raise ModuleRejected(_why(exc)) from None
@@ -466,7 +466,7 @@ def check_module(spec: ModuleSpec, opener: Opener, selection: Selection,
                  notify: Callable[[str], None] | None = None) -> Health:
     """Lock, open, identify, match, release: may this module serve the run?
 
-    [ports] A busy module (another run's lock, or its exporter serving another
+    A busy module (another run's lock, or its exporter serving another
     client) is looked at again until `wait` seconds have passed; `notify` hears
     one line saying who holds it when the wait begins.
     """
@@ -556,7 +556,7 @@ def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selecti
                 continue
             try:
                 device, info = _open_checked(spec, opener, selection)
-            except ModuleBusy as exc:  # [ports] refused by its exporter: wait like a lock
+            except ModuleBusy as exc:  # refused by its exporter: wait like a lock
                 lock.release()
                 busy.append(Health(spec, problem=str(exc), busy=True))
                 continue

@@ -175,7 +175,7 @@ STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
 LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
 
 
-# -- [bench] payloads and precompiled scripts ------------------------------------
+# -- payloads and precompiled scripts ------------------------------------
 
 # copies a file on the module in 1 KiB blocks (a cached payload into the run's folder)
 COPY_FILE = Snippet("""
