@@ -512,3 +512,16 @@ def test_corrupt_served(server: FtpServer, client: ftplib.FTP, mode: str) -> Non
         assert [i for i in range(len(data)) if received[i] != data[i]] == [50_000]
     server.clear_faults()
     assert download(client, "f.bin") == (data, "226 Transfer complete.")
+
+
+def test_the_transcript_keeps_a_bounded_tail_and_marks_still_count_every_line() -> None:
+    from harness.servers.local.transcript import Transcript
+
+    transcript = Transcript("pw", keep=3)
+    for n in range(5):
+        transcript.record(1, "<-", "NOOP %d pw" % n)
+    assert transcript.mark() == 5
+    assert [line.text for line in transcript.since(3)] == ["NOOP 3 ****", "NOOP 4 ****"]
+    assert [line.text for line in transcript.since(0)] == ["NOOP 2 ****", "NOOP 3 ****",
+                                                           "NOOP 4 ****"]
+    assert transcript.since(5) == []

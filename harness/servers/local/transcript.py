@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 MASK = "****"
+# Lines kept in memory: far more than one test's slice, so a night of runs stays flat
+# (a test reads only the lines since its own mark).
+KEEP_LINES = 20_000
 
 
 @dataclass(frozen=True)
@@ -25,27 +29,34 @@ class TranscriptLine:
 
 
 class Transcript:
-    """Lines written by the loop thread and read by the test thread."""
+    """Lines written by the loop thread and read by the test thread.
 
-    def __init__(self, password: str) -> None:
+    Marks count every line ever recorded; only the last `keep` lines are held.
+    """
+
+    def __init__(self, password: str, keep: int = KEEP_LINES) -> None:
         self._password = password
         self._lock = threading.Lock()
-        self.lines: list[TranscriptLine] = []
+        self._lines: deque[TranscriptLine] = deque(maxlen=keep)
+        self._recorded = 0  # lines recorded since the server started
 
     def record(self, session: int, direction: str, text: str) -> None:
         if self._password:
             text = text.replace(self._password, MASK)  # never let the password reach a report
         line = TranscriptLine(time.time(), session, direction, text)
         with self._lock:
-            self.lines.append(line)
+            self._lines.append(line)
+            self._recorded += 1
 
     def mark(self) -> int:
         with self._lock:
-            return len(self.lines)
+            return self._recorded
 
     def since(self, mark: int) -> list[TranscriptLine]:
         with self._lock:
-            return list(self.lines[mark:])
+            held_from = self._recorded - len(self._lines)  # older lines were let go
+            skip = max(0, mark - held_from)
+            return [line for index, line in enumerate(self._lines) if index >= skip]
 
     def text(self, since: int = 0) -> str:
         return "\n".join(str(line) for line in self.since(since))
