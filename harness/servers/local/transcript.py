@@ -10,7 +10,7 @@ from dataclasses import dataclass
 MASK = "****"
 # Lines kept in memory: far more than one test's slice, so a night of runs stays flat
 # (a test reads only the lines since its own mark).
-KEEP_LINES = 20_000
+KEEP_LINES = 5_000
 
 
 @dataclass(frozen=True)
