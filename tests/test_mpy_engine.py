@@ -7,6 +7,7 @@ and nothing else, /usr's quota, the heap limit, and the catalogue passing.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 from harness.device import Device
 from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule
+from harness.emulator import firmware_surface as fs
 from harness.emulator.mpy_engine import INSTALL_HINT, EngineMissing, micropython_binary
 from harness.errors import DeviceExecError
 
@@ -116,3 +118,26 @@ def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
              if "qpy-ftp-hil: --ftplib=bundled: the module cannot import it" in line]
     assert lines and all("MemoryError: memory allocation failed" in line for line in lines), output
     assert "Traceback" not in output and "INTERNALERROR" not in output
+
+
+SURFACE_MODULES = ["usocket", "uos", "utime", "modem", "misc", "dial", "dataCall", "checkNet"]
+SURFACE_TYPES = [("usocket", "socket"), ("misc", "Power"), ("misc", "ADC"), ("misc", "PWM"),
+                 ("misc", "USB"), ("misc", "PowerKey"), ("checkNet", "CheckNetwork")]
+
+
+def _public_names(device: Device, expression: str, module: str) -> set[str]:
+    out = device.exec("import %s\nprint(sorted([n for n in dir(%s) if not n.startswith('_')]))"
+                      % (module, expression))
+    return set(ast.literal_eval(out.strip()))
+
+
+@needs_micropython
+def test_the_engine_offers_exactly_the_firmware_surface_table(mpy_device) -> None:
+    """Both directions, as tests/test_firmware_surface.py checks the CPython engine."""
+    for module in SURFACE_MODULES:
+        wanted = {n for n in fs.offered(module) if not n.startswith("_")}
+        assert _public_names(mpy_device, module, module) == wanted, module
+    for module, type_name in SURFACE_TYPES:
+        wanted = {n for n in fs.offered_members(module, type_name) if not n.startswith("_")}
+        got = _public_names(mpy_device, "%s.%s" % (module, type_name), module)
+        assert got == wanted, (module, type_name)

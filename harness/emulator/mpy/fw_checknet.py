@@ -2,6 +2,20 @@
 # (ports/quectel/core/checkNet.py:27-155). waitNetworkReady is the later firmware's alias
 # (quecpython_api_stubs checkNet.pyi), which our device scripts try first.
 
+# what the frozen checkNet.py imports shows in dir(checkNet) (its lines 20-25)
+import fw_datacall as dataCall  # noqa: F401
+import fw_modem as modem  # noqa: F401
+import fw_utime as utime  # noqa: F401
+from fw_misc import Power  # noqa: F401
+
+
+class _NotEmulated:
+    pass
+
+
+sim = _NotEmulated()  # the SIM and network modules: not emulated beyond their names
+net = _NotEmulated()
+
 
 def wait_network_connected(timeout_s=60):
     if timeout_s < 1 or timeout_s > 3600:

@@ -17,7 +17,7 @@ SO_REUSEADDR = _s.SO_REUSEADDR
 TCP_KEEPALIVE = 2  # lwIP's value; the SDK header is not in the firmware tree (notes)
 IP_ADD_MEMBERSHIP = 0x400  # the local fallback (modsocket.c:66-68)
 
-ENOTCONN, ETIMEDOUT, EAGAIN, EINPROGRESS = 107, 110, 11, 115
+_ENOTCONN, _ETIMEDOUT, _EAGAIN, _EINPROGRESS = 107, 110, 11, 115
 
 
 def _sockaddr(addr):
@@ -53,10 +53,10 @@ class socket:
         self._timeout = None
 
     def _err(self, exc):
-        # a timeout is ETIMEDOUT on the module, EAGAIN when non-blocking (modsocket.c:777)
+        # a timeout is _ETIMEDOUT on the module, _EAGAIN when non-blocking (modsocket.c:777)
         code = exc.errno if hasattr(exc, "errno") else exc.args[0]
-        if code in (EAGAIN, EINPROGRESS) and self._timeout:
-            return OSError(ETIMEDOUT)
+        if code in (_EAGAIN, _EINPROGRESS) and self._timeout:
+            return OSError(_ETIMEDOUT)
         return OSError(code)
 
     def close(self):
@@ -108,7 +108,7 @@ class socket:
         except OSError as exc:
             raise self._err(exc) from None
         if not data and size and self._stream:
-            raise OSError(ENOTCONN)  # the peer closed: lwIP's ENOTCONN (modsocket.c:747-757)
+            raise OSError(_ENOTCONN)  # the peer closed: lwIP's _ENOTCONN (modsocket.c:747-757)
         return data
 
     def recvfrom(self, size):
@@ -145,8 +145,8 @@ class socket:
             try:
                 chunk = self.recv(4096 if size < 0 else size - got)
             except OSError as exc:
-                # QuecPython's patch: read(n) returns what it has on ENOTCONN (stream.c:203)
-                if size >= 0 and exc.args[0] == ENOTCONN:
+                # QuecPython's patch: read(n) returns what it has on _ENOTCONN (stream.c:203)
+                if size >= 0 and exc.args[0] == _ENOTCONN:
                     break
                 raise
             chunks.append(chunk)
@@ -162,7 +162,7 @@ class socket:
             except OSError as exc:
                 raise self._err(exc) from None
             if not n:
-                raise OSError(ENOTCONN)
+                raise OSError(_ENOTCONN)
             got += n
         return got
 
