@@ -88,3 +88,14 @@ def local_agent(**args: Any) -> Any:
                                     passive_ports=None, timeout=20.0)
     settings.update(args)
     return RemoteServer([sys.executable, "-u", "-c", BOOTSTRAP], "local agent", **settings)
+
+
+def micropython_missing() -> str:
+    """Why the micropython engine cannot run here ("" where it can)."""
+    from harness.emulator.mpy_engine import EngineMissing, micropython_binary
+
+    try:
+        micropython_binary()
+    except EngineMissing as exc:
+        return str(exc)
+    return ""

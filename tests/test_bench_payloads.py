@@ -3,7 +3,6 @@ cached by content, scripts in the form the module loads, time by phase."""
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import hashlib
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from harness.report import phase_totals, scenario_record
 from harness.servers.local.server import FtpServer
 from harness.transfers import ON_SERVER, PUSH_REUSED, PUSHED, FtpRun
 from harness.zpush import push_compressed
+from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 USR_KIB = 512
@@ -217,11 +217,10 @@ def test_the_cache_keeps_to_its_share_of_usr(bench) -> None:
     assert sum(size for _name, size in sizes) <= USR_KIB * 1024 // 4
 
 
+@pytest.mark.skipif(bool(micropython_missing()), reason=micropython_missing() or "-")
 def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module) -> None:
     # the real-MicroPython engine (a newer MicroPython, mpy v6) refuses a v5 .mpy
     # with "ValueError: incompatible .mpy file", as a module of another version would
-    if "engine" not in {f.name for f in dataclasses.fields(ModuleConfig)}:
-        pytest.skip("this checkout's virtual module has no real-MicroPython engine")
     module = start_module(engine="micropython")
     device = Device.open(module.port)
     try:

@@ -18,16 +18,13 @@ import pytest
 from harness.device import Device
 from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule
 from harness.emulator import firmware_surface as fs
-from harness.emulator.mpy_engine import INSTALL_HINT, EngineMissing, micropython_binary
+from harness.emulator.mpy_engine import INSTALL_HINT
 from harness.errors import DeviceExecError
+from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 
-try:
-    micropython_binary()
-    MISSING = ""
-except EngineMissing as exc:
-    MISSING = str(exc)
+MISSING = micropython_missing()
 needs_micropython = pytest.mark.skipif(bool(MISSING), reason=MISSING)
 
 
