@@ -7,7 +7,7 @@ a module refuses a .mpy of another version ("ValueError: incompatible .mpy file"
 A .py goes without its comments (the same code, on the same lines).
 
 Which .mpy is learned once per module: the version the module names in
-usys.implementation (harness/mpy_compilers.py) is tried first, the other known
+its sys.implementation (harness/mpy_compilers.py) is tried first, the other known
 versions after it, each by importing a tiny .mpy built by that version's mpy-cross.
 
 Files whose sha256 already matches on the module are not sent again.
@@ -71,7 +71,7 @@ def deploy(device: Device, scripts_dir: Path,
 
 
 def reported_target(device: Device) -> MpyTarget | None:
-    """The .mpy the module names in usys.implementation (None: it names none)."""
+    """The .mpy the module names in its sys.implementation (None: it names none)."""
     header = device.eval_json(snippets.MPY_HEADER.source, setup=snippets.IMPORT_USYS.source)
     return MpyTarget.from_header(header) if isinstance(header, int) else None
 

@@ -1,9 +1,9 @@
 """Compile a device script to the .mpy version a module loads.
 
-    MpyTarget.from_header(n)        what the module's usys.implementation says
+    MpyTarget.from_header(n)        what the module says in sys.implementation
     compile_for(target, src, out)   -> None, or raises MpyCrossError
 
-A module names the .mpy it loads in usys.implementation: `mpy` on MicroPython
+A module names the .mpy it loads in its sys.implementation: `mpy` on MicroPython
 1.12-1.18 (QuecPython 1.13: py/modsys.c:71-88 at QuecPython/microPython@e7c4b19d,
 the value MPY_FILE_HEADER_INT of py/persistentcode.h:90, i.e. version | feature
 byte << 8, the feature byte's bit 1 being MICROPY_PY_BUILTINS_STR_UNICODE), `_mpy`
