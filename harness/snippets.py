@@ -197,6 +197,12 @@ def _hil_copy(src, dst):
 _hil_copy(%r, %r)
 """, ("/usr/hil/cache/0123456789abcdef", "/usr/hil/run/t-up.bin"))
 
+# The .mpy the module names: usys.implementation.mpy on MicroPython 1.12-1.18
+# (QuecPython 1.13: py/modsys.c:71-88), ._mpy from 1.19; None if it names none.
+IMPORT_USYS = Snippet("import usys")
+MPY_HEADER = Snippet("getattr(usys.implementation, '_mpy', "
+                     "getattr(usys.implementation, 'mpy', None))")
+
 # Can the module load a .mpy? Imports a tiny one pushed beside the steps:
 # 'ok', 'refused: <error>' (a ValueError such as "incompatible .mpy file"),
 # or 'no' (no .mpy loader: an ImportError, as on CPython).

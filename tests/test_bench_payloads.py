@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness import snippets
-from harness.deploy import deploy, without_comments
+from harness.deploy import candidates, deploy, without_comments
 from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
 from harness.layout import CACHE_DIR, RUN_DIR
+from harness.mpy_compilers import MpyTarget, mpy_cross_emits
 from harness.payload_cache import PayloadCache
 from harness.payload_gen import (
     BLOCK,
@@ -217,19 +218,55 @@ def test_the_cache_keeps_to_its_share_of_usr(bench) -> None:
     assert sum(size for _name, size in sizes) <= USR_KIB * 1024 // 4
 
 
-@pytest.mark.skipif(bool(micropython_missing()), reason=micropython_missing() or "-")
-def test_a_module_that_refuses_mpy_v5_gets_py_once_with_the_reason(start_module) -> None:
-    # the real-MicroPython engine (a newer MicroPython, mpy v6) refuses a v5 .mpy
-    # with "ValueError: incompatible .mpy file", as a module of another version would
+def _engine_device(start_module) -> Device:
+    missing = micropython_missing()
+    if missing:
+        pytest.skip(missing)
     module = start_module(engine="micropython")
-    device = Device.open(module.port)
+    return Device.open(module.port)
+
+
+def test_a_module_that_loads_mpy_v6_gets_v6_after_refusing_v5(start_module) -> None:
+    # the real-MicroPython engine reports 1.13's usys.implementation (mpy v5) but its
+    # loader is MicroPython 1.29's: it refuses the v5 probe, then imports the v6 one
+    if mpy_cross_emits() != 6:
+        pytest.skip("the mpy-cross package (v6) is not installed here")
+    device = _engine_device(start_module)
     try:
         done = deploy(device, ROOT / "device_scripts")
-        assert done.form == "py"
-        assert "refused .mpy v5 (incompatible .mpy file)" in done.note
+        assert done.form == "mpy" and done.target == MpyTarget(6)
+        assert done.note == "precompiled .mpy v6 (mpy-cross)"
+        assert sorted(done.pushed) == ["hil_ftp.mpy", "hil_gen.mpy", "lib/ftplib.mpy"]
+        assert deploy(device, ROOT / "device_scripts").pushed == []  # verified, unchanged
+        names = device.listdir("/usr/hil")
+        assert "hil_ftp.mpy" in names and "hil_ftp.py" not in names  # no stale .py to win
+    finally:
+        device.close()
+
+
+def test_a_module_that_refuses_every_mpy_gets_py_once_with_the_reason(start_module) -> None:
+    # offered only v5, the engine (a newer MicroPython, mpy v6) refuses it with
+    # "ValueError: incompatible .mpy file", as a module of another version would
+    device = _engine_device(start_module)
+    try:
+        done = deploy(device, ROOT / "device_scripts", versions=(5,))
+        assert done.form == "py" and done.target is None
+        assert "refused .mpy v5 (no unicode) (incompatible .mpy file)" in done.note
+        assert "\n" not in done.note
         assert sorted(done.pushed) == ["hil_ftp.py", "hil_gen.py", "lib/ftplib.py"]
     finally:
         device.close()
+
+
+def test_the_module_s_word_on_mpy_goes_first() -> None:
+    # QuecPython 1.13: usys.implementation.mpy = 5 | feature byte << 8 (py/modsys.c:71-88,
+    # py/persistentcode.h:90); 1.19+: _mpy = 6 | sub-version << 8 | arch << 10
+    assert MpyTarget.from_header(5 | 0x02 << 8) == MpyTarget(5, unicode=True)
+    assert MpyTarget.from_header(5) == MpyTarget(5)
+    assert MpyTarget.from_header(2822) == MpyTarget(6)  # MicroPython 1.29 unix, x64
+    assert candidates(MpyTarget(6), (5, 6)) == [MpyTarget(6), MpyTarget(5)]
+    assert candidates(None, (5, 6)) == [MpyTarget(5), MpyTarget(6)]
+    assert candidates(MpyTarget(5, unicode=True), (6,)) == [MpyTarget(6)]
 
 
 def test_generated_text_is_whole_lines_of_the_words_the_module_knows() -> None:

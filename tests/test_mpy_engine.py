@@ -109,7 +109,8 @@ def test_quick_subset_passes_on_the_micropython_engine(tmp_path: Path) -> None:
 def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
     # the steps and the ftplib are imported once at session start (issue 17): a heap
     # that cannot hold them stops the run there, with the module's own MemoryError
-    code, records, output = _quick_subset(tmp_path, "--emulator-heap=128K", "-k", "upload_binary")
+    # (precompiled .mpy v6 on this engine: they import in 96K; the session starts in 80K)
+    code, records, output = _quick_subset(tmp_path, "--emulator-heap=84K", "-k", "upload_binary")
     assert code == 4, output
     lines = [line for line in output.splitlines()
              if "qpy-ftp-hil: --ftplib=bundled: the module cannot import it" in line]
