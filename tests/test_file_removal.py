@@ -112,4 +112,5 @@ def test_the_server_discards_a_held_partial_upload_without_blocking_its_loop(
             while server.path("big.bin").exists() and time.monotonic() < deadline:
                 # the loop retries on its own, and answers this client meanwhile
                 assert ftp.voidcmd("NOOP").startswith("200")
-        assert held.calls == 6 and not server.path("big.bin").exists()
+        # five refusals, then at least the removal that worked
+        assert held.calls >= 6 and not server.path("big.bin").exists()

@@ -193,7 +193,8 @@ def test_claimed_transcript_works(server: Server) -> None:
     text = server.transcript_text(since=mark)
     assert "USER %s" % server.user in text and "PASS ****" in text
     assert server.password not in text
-    assert server.transcript_text(since=server.transcript_mark()) == ""
+    # lines from before a mark never come back (a late "disconnected" event may follow)
+    assert "USER" not in server.transcript_text(since=server.transcript_mark())
 
 
 # --- the allow-list and the factory
