@@ -10,6 +10,7 @@ from pathlib import Path
 from harness import layout
 
 HIL_FTP = Path(__file__).resolve().parents[1] / "device_scripts" / "hil_ftp.py"
+HIL_GEN = HIL_FTP.with_name("hil_gen.py")  # the payload generator prints result lines too
 
 
 def module_constants(path: Path) -> dict[str, object]:
@@ -25,8 +26,9 @@ def module_constants(path: Path) -> dict[str, object]:
     return found
 
 
-def test_hil_ftp_prints_the_result_prefix_the_host_parses():
-    assert module_constants(HIL_FTP)["RESULT_PREFIX"] == layout.RESULT_PREFIX
+def test_device_steps_print_the_result_prefix_the_host_parses():
+    for script in (HIL_FTP, HIL_GEN):
+        assert module_constants(script)["RESULT_PREFIX"] == layout.RESULT_PREFIX, script.name
 
 
 def test_hil_ftp_looks_for_ftplib_where_the_host_puts_it():
