@@ -332,7 +332,7 @@ class Device:
             for start in range(0, len(data), PUSH_CHUNK):
                 chunk = binascii.b2a_base64(data[start:start + PUSH_CHUNK], newline=False)
                 self.exec(snippets.BASE64_WRITE.fill(chunk), timeout=30.0)
-                self._progress(min(start + PUSH_CHUNK, len(data)), len(data))
+                self.progress(min(start + PUSH_CHUNK, len(data)), len(data))
         finally:
             self.exec(snippets.BASE64_CLOSE.source)
         return self.file_hash(remote)
@@ -378,11 +378,14 @@ class Device:
                 self.repl.write(blocks[sent])
                 self._owed_now -= len(blocks[sent])
                 sent += 1
-            self._progress(min(max(acked, 0) * block, len(data)), len(data))
+            self.progress(min(max(acked, 0) * block, len(data)), len(data))
+        return self.finish_push("binary push to %s" % remote)
+
+    def finish_push(self, what: str) -> tuple[str, int] | None:
+        """End a streamed push: the (sha256, size) the receiver printed, or None."""
         out, err = self.repl.finish_exec(30.0)
         if err:
-            raise DeviceExecError("binary push to %s failed" % remote,
-                                  err.decode("utf-8", "replace"))
+            raise DeviceExecError("%s failed" % what, err.decode("utf-8", "replace"))
         values = [line for line in out.decode("utf-8", "replace").split("\n")
                   if line.startswith(VALUE_PREFIX)]
         if not values:
@@ -390,7 +393,8 @@ class Device:
         sha, size = values[-1][len(VALUE_PREFIX):].split()
         return sha, int(size)
 
-    def _progress(self, done: int, total: int) -> None:
+    def progress(self, done: int, total: int) -> None:
+        """Tell push_progress, if anyone listens, how far a push has got."""
         if self.push_progress is not None:
             self.push_progress(done, total)
 

@@ -15,7 +15,6 @@ import zlib
 from . import snippets
 from .device import Device, sha256_bytes
 from .errors import DeviceExecError, DeviceTimeout
-from .layout import VALUE_PREFIX
 
 RAW_BLOCK = 4096  # bytes of the file per frame
 MAX_FRAME = 2048  # a compressed frame larger than this goes uncompressed (Device.push)
@@ -72,18 +71,8 @@ def _send(device: Device, frames: list[bytes], remote: str,
         repl.write(frame)
         _wait_ack(device, remote)
         done = min(done + RAW_BLOCK, size)
-        if device.push_progress is not None:
-            device.push_progress(done, size)
-    out, err = repl.finish_exec(30.0)
-    if err:
-        raise DeviceExecError("compressed push to %s failed" % remote,
-                              err.decode("utf-8", "replace"))
-    values = [line for line in out.decode("utf-8", "replace").split("\n")
-              if line.startswith(VALUE_PREFIX)]
-    if not values:
-        return None
-    sha, held = values[-1][len(VALUE_PREFIX):].split()
-    return sha, int(held)
+        device.progress(done, size)
+    return device.finish_push("compressed push to %s" % remote)
 
 
 def _wait_ack(device: Device, remote: str) -> None:
