@@ -16,7 +16,10 @@ It prints:
               efficiency: one-module time / (4 x four-module time)
   heap        on the real-MicroPython engine with a heap limit (where this
               checkout has one: ModuleConfig.engine / .heap), the smallest heap
-              at which the upload and download scenarios pass, by bisection
+              at which the upload and download scenarios pass, by bisection. The
+              heap is the device programs' own, as on the firmware (whose
+              modules are C code); the engine's MicroPython stand-ins get their
+              share on top (harness/emulator/mpy_engine.py ENGINE_SHARE)
 
 Times come from benchmarks/bench_timing.py, a plugin loaded into each run; the
 staging time from summary.json's time by phase where the checkout writes it
@@ -189,7 +192,7 @@ def bench_heap(low: int, high: int, step: int) -> None:
         else:
             low = mid
     line("smallest heap, upload + download", "%d KiB" % (high // KIB),
-         "(fails at %d KiB; 64 KiB payloads, bundled ftplib)" % (low // KIB))
+         "(fails at %d KiB; 64 KiB payloads, bundled ftplib; a 64-bit heap)" % (low // KIB))
 
 
 def main() -> None:

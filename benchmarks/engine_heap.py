@@ -5,8 +5,10 @@
 Each probe runs the upload and download scenarios (bundled ftplib, one payload
 size) on a virtual module whose device code runs in MicroPython with
 `-X heapsize=N` (ModuleConfig(engine="micropython", heap=N)), in a pytest child
-process; a bisection finds the smallest N that passes. The heap is the unix
-port's on x86-64: its objects are about twice the size of a 32-bit module's.
+process; a bisection finds the smallest N that passes. N is the heap device programs
+get, as on the firmware whose modules are C code: the engine's own MicroPython
+stand-ins get their share on top. The heap is the unix port's on x86-64: its
+objects are about twice the size of a 32-bit module's.
 """
 
 from __future__ import annotations

