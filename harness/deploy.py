@@ -28,7 +28,7 @@ from .device import Device, sha256_bytes
 from .layout import DEVICE_DIR, LIB_DIR, USER_DIR
 from .mpy_compilers import KNOWN_VERSIONS, MpyTarget, compile_for
 from .mpy_profile import MpyCrossError
-from .zpush import push_compressed
+from .zpush import push_compressed_files
 
 BUNDLED_FTPLIB = "ftplib.py"
 PROBE_MODULE = "hil_mpy_probe"  # the tiny module whose import says whether .mpy loads
@@ -64,9 +64,9 @@ def deploy(device: Device, scripts_dir: Path,
         for path in sorted(scripts_dir.glob("*.py")):
             name, data = _in_form(path, done.target, Path(tmp))
             (lib if path.name == BUNDLED_FTPLIB else steps)[name] = data
-        done.pushed += sync_files(device, steps, DEVICE_DIR)
-        if lib:
-            done.pushed += ["lib/" + n for n in sync_files(device, lib, LIB_DIR)]
+        files = {posixpath.join(DEVICE_DIR, n): d for n, d in steps.items()}
+        files.update((posixpath.join(LIB_DIR, n), d) for n, d in lib.items())
+        done.pushed += [posixpath.relpath(p, DEVICE_DIR) for p in sync_paths(device, files)]
     return done
 
 
@@ -130,23 +130,33 @@ def without_comments(source: str) -> str:
 
 
 def sync_files(device: Device, files: dict[str, bytes], remote: str) -> list[str]:
-    """Push each file whose sha256 differs on the module; the names pushed.
+    """Push each file (name: bytes) to the folder `remote` whose sha256 differs on the
+    module; the names pushed."""
+    pushed = sync_paths(device, {posixpath.join(remote, n): d for n, d in files.items()})
+    return [posixpath.basename(p) for p in pushed]
+
+
+def sync_paths(device: Device, files: dict[str, bytes]) -> list[str]:
+    """Push each file (path on the module: bytes) whose sha256 differs there; the paths
+    pushed. One look at the module for all of them, one push for those that differ.
 
     The other form of a script (x.py beside x.mpy) is removed: MicroPython
     imports the .py when both are there, so a stale one would win.
     """
-    device.makedirs(remote)
-    paths = {name: posixpath.join(remote, name) for name in files}
-    others = {name: posixpath.join(remote, _other_form(name)) for name in files}
-    on_device = device.file_hashes(list(paths.values()) + list(others.values()))
-    pushed = []
-    for name, data in files.items():
-        if on_device.get(paths[name]) != (sha256_bytes(data), len(data)):
-            push_compressed(device, data, paths[name])
-            pushed.append(name)
-        if on_device.get(others[name]) is not None:
-            device.remove(others[name])
-    return pushed
+    folders = {posixpath.dirname(p) for p in files}
+    for folder in sorted(folders):
+        if not any(f.startswith(folder + "/") for f in folders):  # its parents come too
+            device.makedirs(folder)
+    others = {path: _other_form(path) for path in files}
+    on_device = device.file_hashes(list(files) + list(others.values()))
+    stale = {path: data for path, data in files.items()
+             if on_device.get(path) != (sha256_bytes(data), len(data))}
+    if stale:
+        push_compressed_files(device, stale)
+    for path in files:
+        if on_device.get(others[path]) is not None:
+            device.remove(others[path])
+    return list(stale)
 
 
 def _other_form(name: str) -> str:

@@ -383,15 +383,20 @@ class Device:
 
     def finish_push(self, what: str) -> tuple[str, int] | None:
         """End a streamed push: the (sha256, size) the receiver printed, or None."""
+        said = self.finish_push_lines(what)
+        return said[-1] if said else None
+
+    def finish_push_lines(self, what: str) -> list[tuple[str, int]]:
+        """End a streamed push of one file or more: each (sha256, size) the receiver printed."""
         out, err = self.repl.finish_exec(30.0)
         if err:
             raise DeviceExecError("%s failed" % what, err.decode("utf-8", "replace"))
-        values = [line for line in out.decode("utf-8", "replace").split("\n")
-                  if line.startswith(VALUE_PREFIX)]
-        if not values:
-            return None
-        sha, size = values[-1][len(VALUE_PREFIX):].split()
-        return sha, int(size)
+        said = []
+        for line in out.decode("utf-8", "replace").split("\n"):
+            if line.startswith(VALUE_PREFIX):
+                sha, size = line[len(VALUE_PREFIX):].split()
+                said.append((sha, int(size)))
+        return said
 
     def progress(self, done: int, total: int) -> None:
         """Tell push_progress, if anyone listens, how far a push has got."""

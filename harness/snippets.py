@@ -229,10 +229,12 @@ ZLIB_PROBE_SETUP = Snippet("import usys, micropython\ntry:\n    import uzlib\n"
 ZLIB_PROBE = Snippet("_hil_z and hasattr(usys.stdin, 'buffer') "
                      "and hasattr(micropython, 'kbd_intr')")
 
-# Reads `count` frames from stdin, each a 2-byte big-endian length and one zlib
-# stream of at most a few KiB, and writes what each inflates to; acks each frame
-# with \x06 (one frame in flight: a frame fits any USB CDC buffer). Scripts are
-# text: a third of their size crosses the link.
+# Receives files one after another: for each (path, count), `count` frames from stdin,
+# each a 2-byte big-endian length and one zlib stream of at most a few KiB, and writes
+# what each inflates to; acks each frame with \x06 (one frame in flight: a frame fits
+# any USB CDC buffer). One receiver for all the files of a sync: its source crosses
+# the link once. Prints each file's sha256 and size at the end. Scripts are text: a
+# third of their size crosses the link.
 _ZRECEIVER = """
 import usys, micropython, uhashlib, ubinascii, uzlib
 def _hil_zread(src, n):
@@ -240,28 +242,33 @@ def _hil_zread(src, n):
     while len(b) < n:
         b += src.read(n - len(b))
     return b
-def _hil_zrecv(path, count):
-    f = open(path, 'wb')
-    h = uhashlib.sha256()
+def _hil_zrecv(jobs):
     src = usys.stdin.buffer
-    got = 0
+    said = []
     micropython.kbd_intr(-1)
     try:
         usys.stdout.write('\\x06')
-        for i in range(count):
-            hdr = _hil_zread(src, 2)
-            data = uzlib.decompress(_hil_zread(src, hdr[0] * 256 + hdr[1]))
-            f.write(data)
-            h.update(data)
-            got += len(data)
-            usys.stdout.write('\\x06')
+        for path, count in jobs:
+            f = open(path, 'wb')
+            h = uhashlib.sha256()
+            got = 0
+            try:
+                for i in range(count):
+                    hdr = _hil_zread(src, 2)
+                    data = uzlib.decompress(_hil_zread(src, hdr[0] * 256 + hdr[1]))
+                    f.write(data)
+                    h.update(data)
+                    got += len(data)
+                    usys.stdout.write('\\x06')
+            finally:
+                f.close()
+            said.append(ubinascii.hexlify(h.digest()).decode() + ' ' + str(got))
     finally:
         micropython.kbd_intr(3)
-        f.close()
-    digest = ubinascii.hexlify(h.digest()).decode()
-    usys.stdout.write(%r + digest + ' ' + str(got) + '\\n')
+    for line in said:
+        usys.stdout.write(%r + line + '\\n')
 """ % VALUE_PREFIX
-PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r, %d)", ("/usr/hil/hil_ftp.py", 6))
+PUSH_ZLIB = Snippet(_ZRECEIVER + "_hil_zrecv(%r)", ([("/usr/hil/hil_ftp.py", 6)],))
 
 # the payload cache's entries and their sizes: [[name, bytes], ...]
 CACHE_SIZES = Snippet("[[n, uos.stat(%r + '/' + n)[6]] for n in uos.listdir(%r)]",
