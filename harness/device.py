@@ -282,6 +282,11 @@ class Device:
         return bool(self.eval_json(snippets.REMOVE.fill(path),
                                    setup=snippets.REMOVE_FUNC.source))
 
+    def remove_all(self, paths: list[str]) -> list[bool]:
+        """Remove files in one exec; for each, whether it was there."""
+        return [bool(x) for x in self.eval_json(snippets.REMOVE_ALL.fill(paths),
+                                                setup=snippets.REMOVE_FUNC.source)]
+
     def exists(self, path: str) -> bool:
         return bool(self.eval_json(snippets.EXISTS.fill(path),
                                    setup=snippets.EXISTS_FUNC.source))

@@ -291,13 +291,13 @@ class FakeDevice:
     """Just enough of harness.device.Device for FtpRun's clean-up."""
 
     def __init__(self, failures: list[type[HarnessError]], comes_back: bool = True) -> None:
-        self.failures = failures  # raised by remove(), one per call, before it works
+        self.failures = failures  # raised by remove_all(), one per call, before it works
         self.comes_back = comes_back
         self.lost: str | None = None
         self.removed: list[str] = []
         self.reconnects = 0
 
-    def remove(self, path: str) -> bool:
+    def remove_all(self, paths: list[str]) -> list[bool]:
         if self.lost:
             raise DeviceDisconnected(self.lost)
         if self.failures:
@@ -305,8 +305,8 @@ class FakeDevice:
             if error is DeviceDisconnected:
                 self.lost = "the port went away"
             raise error("failed on purpose")
-        self.removed.append(path)
-        return True
+        self.removed += paths
+        return [True] * len(paths)
 
     def reconnect(self, timeout: float) -> None:
         self.reconnects += 1
