@@ -34,6 +34,7 @@ import serial
 from filelock import FileLock, Timeout
 
 from . import devices_file
+from .deadline import bounded
 from .deploy import deploy
 from .device import Device, ModuleInfo
 from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
@@ -543,7 +544,7 @@ def claim_module(specs: Sequence[ModuleSpec], opener: Opener, selection: Selecti
     that failed is not. Returns the claim (or None) and what went wrong on the way.
     """
     order = _rotated(specs, start)
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + bounded(wait)  # over before the test's ceiling
     failed: list[Health] = []
     while True:
         busy: list[Health] = []

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import snippets
+from .deadline import bounded
 from .device import Device
 from .errors import DeviceDisconnected, HarnessError
 from .layout import RUN_DIR
@@ -497,6 +498,7 @@ class FtpRun:
 
     def wait_server_idle(self, timeout: float = 5.0) -> None:
         """Wait until the server holds no control connection (a limit test needs that)."""
+        timeout = bounded(timeout)
         deadline = time.monotonic() + timeout
         server = self.server
         if not isinstance(server, HasTranscript):

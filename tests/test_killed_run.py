@@ -67,6 +67,28 @@ def test_the_harness_times_out_a_step_before_pytest_timeout_does(tmp_path: Path)
     assert "1 failed, 2 passed" in out and "deselected" in out, out
 
 
+FIRST_TEST_HANGS = """
+    import pytest
+
+    @pytest.mark.timeout(12)
+    def test_demo_the_first_test_hangs(device):
+        device.exec("while True:\\n    pass", timeout=120)
+"""
+
+
+def test_the_first_test_of_a_process_is_cut_short_too(tmp_path: Path) -> None:
+    # the module is claimed inside the first test, after pytest-timeout's timer started
+    demo = tmp_path / "test_first_hangs.py"
+    demo.write_text(textwrap.dedent(FIRST_TEST_HANGS))
+    proc = subprocess.run(pytest_cmd(tmp_path, "-k", "demo", "scenarios/test_550.py", str(demo)),
+                          cwd=ROOT, env=clean_env(),
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert "cut short to end before the test's timeout" in out, out
+    assert "Timeout >" not in out and "Timeout (>" not in out, out
+    assert "1 failed" in out, out
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_a_killed_run_keeps_the_evidence_of_every_finished_test(tmp_path: Path) -> None:
     demo = tmp_path / "test_blocks.py"

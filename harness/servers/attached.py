@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from harness.deadline import bounded
 from harness.errors import HarnessError
 from harness.servers.spec import ServerSpec
 from harness.verify import Digest
@@ -95,7 +96,7 @@ class AttachedServer:
     @contextmanager
     def _session(self) -> Iterator[ftplib.FTP]:
         """A fresh logged-in binary-mode connection (no idle connection to time out)."""
-        ftp = ftplib.FTP(timeout=self.timeout)
+        ftp = ftplib.FTP(timeout=bounded(self.timeout))  # over before the test's ceiling
         try:
             try:
                 ftp.connect(self.host, self.port)

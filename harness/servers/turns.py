@@ -27,6 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from harness.deadline import bounded
 from harness.errors import HarnessError
 
 TURN_TIMEOUT = 240.0  # seconds: one scenario of every other worker, under pytest-timeout's 300
@@ -75,10 +76,11 @@ class ServerTurns:
             yield
 
     def _take(self, lock: FileLock, whom: str) -> None:
+        timeout = bounded(self.timeout)  # over before the test's ceiling
         try:
-            lock.acquire(timeout=self.timeout)
+            lock.acquire(timeout=timeout)
         except Timeout:
             raise TurnTimeout(
                 "%s waited %.0f s for %s on %s (lock %s); is a worker stuck? Run with "
                 "-n 0, or -m 'not active_ftp', to do without turns"
-                % (self.me, self.timeout, whom, self.what, lock.lock_file)) from None
+                % (self.me, timeout, whom, self.what, lock.lock_file)) from None
