@@ -28,7 +28,7 @@ def hard() -> float | None:
 
 
 def bounded(timeout: float) -> float:
-    """`timeout`, cut to what is left before the deadline (at least a MOMENT)."""
+    """`timeout`, cut to what is left before the deadline (to no less than a MOMENT)."""
     if _hard is None:
         return timeout
-    return max(MOMENT, min(timeout, _hard - time.monotonic()))
+    return min(timeout, max(MOMENT, _hard - time.monotonic()))

@@ -33,6 +33,7 @@ def test_a_timeout_is_cut_to_the_deadline_and_kept_without_one() -> None:
     try:
         assert 1.5 < deadline.bounded(30.0) <= 2.0
         assert deadline.bounded(0.5) == 0.5
+        assert deadline.bounded(0.0) == 0.0  # "do not wait" stays so
         deadline.set_hard(time.monotonic() - 1.0)  # already past: a moment to say so
         assert deadline.bounded(30.0) == deadline.MOMENT
     finally:
