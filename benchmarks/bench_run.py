@@ -77,6 +77,14 @@ class Run:
     def session_starts(self) -> list[float]:
         return [t["session_start"] for t in self.timing if t["session_start"] is not None]
 
+    @property
+    def test_span(self) -> float | None:
+        """From the first test's start in any process to the last one's end: the run
+        without pytest's own start-up (workers spawned, plugins loaded) and ending."""
+        began = [t["tests_began"] for t in self.timing if t.get("tests_began")]
+        ended = [t["tests_ended"] for t in self.timing if t.get("tests_ended")]
+        return max(ended) - min(began) if began and ended else None
+
     def call_time(self, contains: str) -> float | None:
         found = [s for t in self.timing for node, s in t["calls"].items() if contains in node]
         return sum(found) if found else None
@@ -176,6 +184,11 @@ def bench_parallel(baud: int, one: tuple[Run, Run]) -> None:
     line("  again, scripts on the modules", "%.1f s" % again.seconds, again.said)
     line("  parallel efficiency again", "%.0f %%" % (100 * one[1].seconds / (4 * again.seconds)),
          "1-module %.1f s / (4 x %.1f s)" % (one[1].seconds, again.seconds))
+    spans = one[1].test_span, again.test_span
+    if spans[0] and spans[1]:  # where the rest goes: pytest-xdist starting its workers
+        line("  ... from first test to last", "%.0f %%" % (100 * spans[0] / (4 * spans[1])),
+             "1-module %.1f s / (4 x %.1f s); pytest start-up and end left out"
+             % (spans[0], spans[1]))
 
 
 def heap_passes(heap: int) -> bool:

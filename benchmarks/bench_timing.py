@@ -4,7 +4,8 @@ Writes one JSON file per process to $QPY_BENCH_TIMING (".<worker>" appended
 under xdist): the session start of its module (the pool_module fixture:
 claim, start-up check, script sync), each test's call time, and the time spent
 staging payloads on the module (FtpRun's staging methods, whichever this
-checkout has). A benchmark's own instrument: the harness does not use it.
+checkout has), and when its first test began and its last one ended. A
+benchmark's own instrument: the harness does not use it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from harness import transfers
 
 # the FtpRun methods that put a payload on the module, old and new names
 STAGING_METHODS = ("on_module", "source_of")
-TIMES: dict[str, Any] = {"session_start": None, "staging": 0.0, "calls": {}}
+TIMES: dict[str, Any] = {"session_start": None, "staging": 0.0, "calls": {},
+                         "tests_began": None, "tests_ended": None}  # time.time()
 _DEPTH = [0]  # one staging method may call another: count the outer one only
 
 
@@ -51,6 +53,17 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, None,
     yield
     if fixturedef.argname == "pool_module" and TIMES["session_start"] is None:
         TIMES["session_start"] = time.perf_counter() - started
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if TIMES["tests_began"] is None:
+        TIMES["tests_began"] = time.time()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    TIMES["tests_ended"] = time.time()
 
 
 @pytest.hookimpl(hookwrapper=True)
