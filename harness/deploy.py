@@ -96,9 +96,9 @@ def mpy_target(device: Device, tmp: Path,
         except MpyCrossError as exc:
             whys.append("mpy-cross for .mpy %s is not usable here (%s)" % (target, exc))
             continue
-        sync_files(device, {probe.name: probe.read_bytes()}, DEVICE_DIR)
-        said = str(device.eval_json(snippets.MPY_PROBE.fill(DEVICE_DIR, PROBE_MODULE),
-                                    setup=snippets.MPY_PROBE_FUNC.source))
+        said = str(device.eval_json(
+            snippets.MPY_PROBE.fill(DEVICE_DIR, PROBE_MODULE, probe.read_bytes()),
+            setup=snippets.MPY_PROBE_FUNC.source))
         if said == "ok":
             return target, ""
         if not said.startswith("refused"):

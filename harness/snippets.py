@@ -204,12 +204,24 @@ IMPORT_USYS = Snippet("import usys")
 MPY_HEADER = Snippet("getattr(usys.implementation, '_mpy', "
                      "getattr(usys.implementation, 'mpy', None))")
 
-# Can the module load a .mpy? Imports a tiny one pushed beside the steps:
-# 'ok', 'refused: <error>' (a ValueError such as "incompatible .mpy file"),
-# or 'no' (no .mpy loader: an ImportError, as on CPython).
+# Can the module load a .mpy? Writes a tiny one (its bytes come in the call: no push
+# of its own) beside the steps and imports it: 'ok', 'refused: <error>' (a ValueError
+# such as "incompatible .mpy file"), or 'no' (no .mpy loader: an ImportError, as on
+# CPython).
 MPY_PROBE_FUNC = Snippet("""
-import usys
-def _hil_mpy_probe(folder, name):
+import usys, uos
+def _hil_mpy_probe(folder, name, data):
+    try:
+        uos.mkdir(folder)
+    except OSError:
+        pass
+    try:
+        uos.remove(folder + '/' + name + '.py')
+    except OSError:
+        pass
+    f = open(folder + '/' + name + '.mpy', 'wb')
+    f.write(data)
+    f.close()
     if folder not in usys.path:
         usys.path.insert(0, folder)
     if name in usys.modules:
@@ -222,7 +234,7 @@ def _hil_mpy_probe(folder, name):
     except ImportError:
         return 'no'
 """)
-MPY_PROBE = Snippet("_hil_mpy_probe(%r, %r)", ("/usr/hil", "hil_mpy_probe"))
+MPY_PROBE = Snippet("_hil_mpy_probe(%r, %r, %r)", ("/usr/hil", "hil_mpy_probe", b"M\x05\x00"))
 
 # does the module have uzlib (a compressed push) and binary stdin?
 ZLIB_PROBE_SETUP = Snippet("import usys, micropython\ntry:\n    import uzlib\n"
