@@ -11,6 +11,8 @@ It prints:
               --ftplib=bundled` on one module, and the share of it spent
               staging payloads on the module; then the same run again, as a
               bench's every later run: the scripts are on the module
+  engine      the same catalogue on the real-MicroPython engine with a 128 KiB
+              heap (a bench module's; where this checkout has the engine)
   upload      the 1 MiB upload scenario (test_upload_binary, 1048576 B) alone
   session     session start per module (claim, start-up check, script sync)
   parallel    the catalogue on four modules with -n 4, and the parallel
@@ -161,6 +163,20 @@ def bench_catalogue(baud: int) -> tuple[Run, Run]:
     return run, again
 
 
+def bench_engine(baud: int, heap: int = 128 * KIB) -> None:
+    label = "quick catalogue, micropython %d KiB" % (heap // KIB)
+    if not engine_available():
+        line(label, "not available", "(no real-MicroPython engine in this checkout)")
+        return
+    with modules(1, baud=baud, engine="micropython", heap=heap) as ports:
+        run = run_pytest(ports, CATALOGUE)
+    line(label, "%.1f s" % run.seconds, run.said)
+    line("  staging share", "%.0f %%" % (100 * run.staging / run.seconds),
+         "%.1f s staging payloads on the module" % run.staging)
+    if run.session_starts:
+        line("  session start", "%.1f s" % run.session_starts[0], "scripts as .mpy")
+
+
 def bench_upload(baud: int) -> None:
     with modules(1, baud=baud) as ports:
         run = run_pytest(ports, UPLOAD_1MIB)
@@ -223,7 +239,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baud", type=int, default=115200)
     parser.add_argument("--skip", default="",
-                        help="comma-separated: catalogue, upload, parallel, heap")
+                        help="comma-separated: catalogue, engine, upload, parallel, heap")
     parser.add_argument("--heap-range", default="32,512",
                         help="KiB, the bisection's floor and ceiling")
     args = parser.parse_args()
@@ -233,6 +249,10 @@ def main() -> None:
     if "catalogue" not in skip:
         print("$ pytest %s --device=<1 module>" % " ".join(CATALOGUE), flush=True)
         one = bench_catalogue(args.baud)
+    if "engine" not in skip:
+        print("$ pytest %s --device=<1 module, engine=micropython, heap=128K>"
+              % " ".join(CATALOGUE), flush=True)
+        bench_engine(args.baud)
     if "upload" not in skip:
         print("$ pytest %s --device=<1 module>" % " ".join(UPLOAD_1MIB), flush=True)
         bench_upload(args.baud)
