@@ -1,6 +1,6 @@
 """A long night on one virtual module: does anything grow?
 
-    python benchmarks/soak.py [--scenarios 500] [--size 16384]
+    python benchmarks/soak.py [--scenarios 500] [--size 16384] [--engine micropython --heap 128K]
 
 Runs upload + download scenarios back to back through the harness library
 (FtpRun, as the scenarios do, no pytest) against one virtual module and one
@@ -8,6 +8,8 @@ local FTP server, one serial-log mark per scenario as the report plugin takes
 one per test. Prints host RSS, the module's heap free (gc.mem_free after a
 gc.collect) and /usr free at the start, every 100 scenarios and at the end,
 then checks that nothing is left in the module's run folder or on the server.
+With --engine micropython the heap figure is a real MicroPython's, in a heap of
+--heap bytes (the device programs' own, as on the firmware).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from pathlib import Path
 from harness.deploy import deploy_scripts
 from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
+from harness.emulator.config import ENGINES
 from harness.layout import RUN_DIR
+from harness.option_values import parse_size
 from harness.serial_log import SerialLog
 from harness.servers.local.server import FtpServer
 from harness.transfers import FtpRun
@@ -62,8 +66,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenarios", type=int, default=500)
     parser.add_argument("--size", type=int, default=16 * 1024, help="payload bytes")
+    parser.add_argument("--engine", default="cpython", choices=ENGINES)
+    parser.add_argument("--heap", default="0", help="micropython engine: bytes, or K/M")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, VirtualModule(ModuleConfig()) as module, \
+    config = ModuleConfig(engine=args.engine, heap=parse_size("--heap", args.heap))
+    with tempfile.TemporaryDirectory() as tmp, VirtualModule(config) as module, \
             FtpServer(Path(tmp) / "home") as server:
         log = SerialLog()
         device = Device.open(module.port, log=log)
