@@ -68,6 +68,11 @@ def probe_without_device(request) -> None:
     _probe_record(request)
 
 
+@pytest.mark.parametrize("n", range(40))
+def probe_without_device_in_order(request, n: int) -> None:
+    _probe_record(request, n=n)
+
+
 def probe_keeps_the_module_busy(device) -> None:
     # real work on the module, so a worker holds it for a while (no sleeping)
     device.push(os.urandom(128 * 1024), "/usr/hil/busy.bin")
@@ -155,6 +160,21 @@ def test_each_worker_gets_its_own_virtual_module_account_and_home(tmp_path: Path
     assert [o for _n, o, _p in skipped] == ["skipped", "skipped"]
     assert "lacks what this test requires: model BG95 (this is EC600U)" in run.output
     assert len(probes(tmp_path, "probe_needs_what_the_modules_have")) == 2
+
+
+@pytest.mark.parametrize("given, first_run", [((), 2), (("--maxschedchunk", "5"), 5)])
+def test_workers_are_sent_two_tests_at_a_time_unless_told_otherwise(
+        tmp_path: Path, given: tuple[str, ...], first_run: int) -> None:
+    # a worker sent a long run of neighbouring tests (the long fault scenarios sit
+    # together) would hold up the others. xdist sends its first runs before any test
+    # starts: one worker gets tests 0..k-1, the other the next k.
+    run = run_pytest(tmp_path, "-n", "2", "-k", "without_device_in_order", *given)
+    assert run.returncode == 0, run.output
+    seen = probes(tmp_path, "probe_without_device_in_order*")
+    worker_of = {r["n"]: r["worker"] for r in seen}
+    assert len(worker_of) == 40
+    assert {worker_of[n] for n in range(first_run)} == {worker_of[0]}
+    assert worker_of[first_run] != worker_of[0]
 
 
 def eval_dict(text: str) -> dict[str, Any]:
