@@ -18,6 +18,9 @@ It prints:
   parallel    the catalogue on four modules with -n 4, and the parallel
               efficiency: one-module time / (4 x four-module time); first
               run and again
+  whole       the whole catalogue (`-m "not reboot"`: the 1 MiB payloads and the
+              long fault scenarios too) on one module and on four, each run
+              once before (scripts on the modules), and the efficiency
   heap        on the real-MicroPython engine with a heap limit (where this
               checkout has one: ModuleConfig.engine / .heap), the smallest heap
               at which the upload and download scenarios pass, by bisection. The
@@ -53,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from harness.emulator import ModuleConfig, VirtualModule  # noqa: E402
 
 CATALOGUE = ["scenarios", "-m", "not slow and not reboot", "--ftplib=bundled"]
+WHOLE = ["scenarios", "-m", "not reboot", "--ftplib=bundled"]
 UPLOAD_1MIB = ["scenarios/test_upload.py", "-k", "test_upload_binary and 1048576",
                "--ftplib=bundled"]
 HEAP_CHECK = ["scenarios/test_upload.py::test_upload_binary",
@@ -207,6 +211,19 @@ def bench_parallel(baud: int, one: tuple[Run, Run]) -> None:
              % (spans[0], spans[1]))
 
 
+def bench_whole(baud: int) -> None:
+    runs = []
+    for count in (1, 4):
+        workers = count if count > 1 else 0
+        with modules(count, baud=baud) as ports:
+            run_pytest(ports, WHOLE, workers=workers)  # the scripts go on the modules
+            runs.append(run_pytest(ports, WHOLE, workers=workers))
+        line("whole catalogue, %d module%s" % (count, "s -n 4" if count > 1 else ""),
+             "%.1f s" % runs[-1].seconds, runs[-1].said)
+    line("  parallel efficiency", "%.0f %%" % (100 * runs[0].seconds / (4 * runs[1].seconds)),
+         "1-module %.1f s / (4 x %.1f s)" % (runs[0].seconds, runs[1].seconds))
+
+
 def heap_passes(heap: int) -> bool:
     with modules(1, engine="micropython", heap=heap) as ports:
         # 4: the session stopped at its start, the steps not importable in this heap
@@ -239,7 +256,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baud", type=int, default=115200)
     parser.add_argument("--skip", default="",
-                        help="comma-separated: catalogue, engine, upload, parallel, heap")
+                        help="comma-separated: catalogue, engine, upload, parallel, whole, "
+                             "heap")
     parser.add_argument("--heap-range", default="32,512",
                         help="KiB, the bisection's floor and ceiling")
     args = parser.parse_args()
@@ -259,6 +277,10 @@ def main() -> None:
     if "parallel" not in skip and one is not None:
         print("$ pytest %s --device=<4 modules> -n 4" % " ".join(CATALOGUE), flush=True)
         bench_parallel(args.baud, one)
+    if "whole" not in skip:
+        print("$ pytest %s --device=<1 module, then 4 modules with -n 4>" % " ".join(WHOLE),
+              flush=True)
+        bench_whole(args.baud)
     if "heap" not in skip:
         low, high = (int(k) * KIB for k in args.heap_range.split(","))
         print("$ pytest %s --device=<1 module, engine=micropython, heap=H>"
