@@ -44,6 +44,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Device, Ft
             FtpServer(tmp_path_factory.mktemp("ftp")) as server:
         device = Device.open(module.port)
         deploy(device, ROOT / "device_scripts")
+        device.makedirs(RUN_DIR)  # the tests push there directly, in any order (xdist)
         yield device, server
         device.close()
 
