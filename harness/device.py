@@ -279,8 +279,7 @@ class Device:
 
     def remove(self, path: str) -> bool:
         """Remove a file; False if it was not there."""
-        return bool(self.eval_json(snippets.REMOVE.fill(path),
-                                   setup=snippets.REMOVE_FUNC.source))
+        return self.remove_all([path])[0]
 
     def remove_all(self, paths: list[str]) -> list[bool]:
         """Remove files in one exec; for each, whether it was there."""

@@ -75,7 +75,6 @@ FILE_HASHES = Snippet("[_hil_sha(p) for p in %r]", (["/usr/hil/hil_ftp.py", "/us
 
 REMOVE_FUNC = Snippet("import uos\ndef _hil_rm(p):\n    try:\n        uos.remove(p)\n"
                       "        return True\n    except OSError:\n        return False\n")
-REMOVE = Snippet("_hil_rm(%r)", ("/usr/hil/run/t-up.bin",))
 REMOVE_ALL = Snippet("[_hil_rm(p) for p in %r]", (["/usr/hil/run/t-up.bin", "/usr/hil/x"],))
 
 EXISTS_FUNC = Snippet("import uos\ndef _hil_exists(p):\n    try:\n        uos.stat(p)\n"
