@@ -17,7 +17,8 @@ It prints:
   session     session start per module (claim, start-up check, script sync)
   parallel    the catalogue on four modules with -n 4, and the parallel
               efficiency: one-module time / (4 x four-module time); first
-              run and again
+              run and again; then on two modules with -n 2 (where the workers
+              are no more than the cores of a 2-core machine)
   whole       the whole catalogue (`-m "not reboot"`: the 1 MiB payloads and the
               long fault scenarios too) on one module and on four, each run
               once before (scripts on the modules), and the efficiency
@@ -127,6 +128,10 @@ def run_pytest(ports: list[str], args: list[str], workers: int = 0,
                "--device", ",".join(ports), *args]
         cmd += ["-n", str(workers)] if workers else ["-p", "no:xdist"]
         env = dict(os.environ, QPY_BENCH_TIMING=str(timing))
+        # a bench PC's Python caches compiled modules (and pytest its rewritten test
+        # files); a machine that turns that off charges every xdist worker ~0.2 s of
+        # compiling per run, which is not the bench's cost
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         started = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600,
                               env=env)
@@ -204,6 +209,13 @@ def bench_parallel(baud: int, one: tuple[Run, Run]) -> None:
     line("  again, scripts on the modules", "%.1f s" % again.seconds, again.said)
     line("  parallel efficiency again", "%.0f %%" % (100 * one[1].seconds / (4 * again.seconds)),
          "1-module %.1f s / (4 x %.1f s)" % (one[1].seconds, again.seconds))
+    with modules(2, baud=baud) as ports:
+        run_pytest(ports, CATALOGUE, workers=2)  # the scripts go on the modules
+        two = run_pytest(ports, CATALOGUE, workers=2)
+    line("  2 modules -n 2, scripts on them", "%.1f s" % two.seconds,
+         "efficiency %.0f %% (1-module %.1f s / (2 x %.1f s)); %s CPU cores here"
+         % (100 * one[1].seconds / (2 * two.seconds), one[1].seconds, two.seconds,
+            os.cpu_count()))
     spans = one[1].test_span, again.test_span
     if spans[0] and spans[1]:  # where the rest goes: pytest-xdist starting its workers
         line("  ... from first test to last", "%.0f %%" % (100 * spans[0] / (4 * spans[1])),
