@@ -74,7 +74,9 @@ def test_noise_never_corrupts_results_and_stays_in_the_log(start_module) -> None
     assert dev.push(data, "/usr/noisy64.bin")
     assert dev.file_hash("/usr/noisy64.bin") == dev.file_hash("/usr/noisy.bin")
     log = dev.log.raw()
-    assert log.count(b"+CREG: 1") >= 5 and b"app: heartbeat > ok" in log
+    # every kind of line the application printed is kept (how many depends on the
+    # pace of its thread, which a loaded machine slows: not counted)
+    assert all(line.encode() + b"\r\n" in log for line in NOISE)
 
 
 def test_step_past_its_timeout_is_interrupted_and_the_next_runs(start_module) -> None:
