@@ -1,6 +1,7 @@
 """A bench run at serial speed: the quick catalogue against virtual modules behind 115200 baud.
 
     python benchmarks/bench_run.py [--baud 115200] [--skip parallel,heap]
+    python benchmarks/bench_run.py --device COM5,COM7,COM8,COM9 --skip engine,heap
 
 Every figure comes from a fresh set of virtual modules (harness.emulator,
 ModuleConfig.baud: the module sends and receives at most baud/10 bytes a
@@ -28,6 +29,11 @@ It prints:
               heap is the device programs' own, as on the firmware (whose
               modules are C code); the engine's MicroPython stand-ins get their
               share on top (harness/emulator/mpy_engine.py ENGINE_SHARE)
+
+With --device, the same runs go to real modules (the first N of the ports
+given; the parallel figures need four): the bench's own baud rate, and the
+"fresh" runs are fresh only if the modules hold no scripts of this checkout.
+The engine and heap figures need the virtual module and are skipped.
 
 Times come from benchmarks/bench_timing.py, a plugin loaded into each run; the
 staging time from summary.json's time by phase where the checkout writes it
@@ -64,6 +70,7 @@ HEAP_CHECK = ["scenarios/test_upload.py::test_upload_binary",
               "scenarios/test_download.py::test_download_binary", "-k", "65536B",
               "--ftplib=bundled"]
 KIB = 1024
+REAL_PORTS: list[str] = []  # --device: real modules, in place of virtual ones
 
 
 @dataclasses.dataclass
@@ -105,7 +112,12 @@ def engine_available() -> bool:
 
 @contextmanager
 def modules(count: int, **config: Any) -> Iterator[list[str]]:
-    """`count` fresh virtual modules; their ports."""
+    """`count` fresh virtual modules; their ports. Or the first `count` of --device."""
+    if REAL_PORTS:
+        if len(REAL_PORTS) < count:
+            sys.exit("this figure needs %d modules; --device gave %d" % (count, len(REAL_PORTS)))
+        yield REAL_PORTS[:count]
+        return
     with ExitStack() as stack:
         ports = []
         for _ in range(count):
@@ -267,6 +279,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baud", type=int, default=115200)
+    parser.add_argument("--device", default="",
+                        help="comma-separated ports of real modules, in place of virtual ones")
     parser.add_argument("--skip", default="",
                         help="comma-separated: catalogue, engine, upload, parallel, whole, "
                              "heap")
@@ -274,7 +288,15 @@ def main() -> None:
                         help="KiB, the bisection's floor and ceiling")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    print("virtual modules at %d baud; git %s" % (args.baud, _revision()), flush=True)
+    if args.device:
+        REAL_PORTS.extend(filter(None, args.device.split(",")))
+        print("real modules %s; git %s" % (", ".join(REAL_PORTS), _revision()), flush=True)
+        skip |= {"engine", "heap"}  # the virtual module's engine and heap limit
+        if len(REAL_PORTS) < 4:
+            print("fewer than four modules: no parallel or whole-catalogue figures", flush=True)
+            skip |= {"parallel", "whole"}
+    else:
+        print("virtual modules at %d baud; git %s" % (args.baud, _revision()), flush=True)
     one = None
     if "catalogue" not in skip:
         print("$ pytest %s --device=<1 module>" % " ".join(CATALOGUE), flush=True)
