@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness import transfers
+from harness.scenario import run as transfers
 
 # the FtpRun methods that put a payload on the module, old and new names
 STAGING_METHODS = ("on_module", "source_of")

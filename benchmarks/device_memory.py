@@ -21,9 +21,9 @@ from pathlib import Path
 
 from harness.emulator.config import ModuleConfig
 from harness.emulator.runtime import DeviceRuntime, InputQueue
-from harness.layout import DEVICE_DIR, LIB_DIR, USR
 from harness.servers.local.server import FtpServer
-from harness.snippets import STEP_IMPORT, STEP_RUN
+from harness.wire.layout import DEVICE_DIR, LIB_DIR, USR
+from harness.wire.snippets import STEP_IMPORT, STEP_RUN
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "device_scripts"
 

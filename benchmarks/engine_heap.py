@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.option_values import parse_size
+from harness.options.values import parse_size
 
 ROOT = Path(__file__).resolve().parents[1]
 

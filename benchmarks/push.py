@@ -14,9 +14,9 @@ import argparse
 import os
 import time
 
-from harness.device import Device
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.serial_log import RX, TX, SerialLog
+from harness.wire.device import Device
+from harness.wire.serial_log import RX, TX, SerialLog
 
 
 def measure(mode: str, baud: int, size: int) -> dict[str, float]:

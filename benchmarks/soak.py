@@ -22,15 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.deploy import deploy_scripts
-from harness.device import Device
+from harness.deploy.scripts import deploy_scripts
 from harness.emulator import ModuleConfig, VirtualModule
 from harness.emulator.config import ENGINES
-from harness.layout import RUN_DIR
-from harness.option_values import parse_size
-from harness.serial_log import SerialLog
+from harness.options.values import parse_size
+from harness.scenario.run import FtpRun
 from harness.servers.local.server import FtpServer
-from harness.transfers import FtpRun
+from harness.wire.device import Device
+from harness.wire.layout import RUN_DIR
+from harness.wire.serial_log import SerialLog
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -41,7 +41,7 @@ ENOSPC = 28
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
 MAX_TEXT = 200  # longest reply or listing line kept in a result
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
-# where the harness keeps the ftplib copies it pushes; the same as harness/layout.py
+# where the harness keeps the ftplib copies it pushes; the same as harness/wire/layout.py
 # (tests/test_layout.py checks)
 FTPLIB_DIRS = {'bundled': '/usr/hil/lib', 'user': '/usr/hil/user'}
 

@@ -1,7 +1,7 @@
 # Payloads made ON the module from a seed (MicroPython 1.13 / QuecPython, and
 # CPython), so they need not cross the serial link: block i of a payload is
 # sha256(seed + i as 4 big-endian bytes); a text is whole lines of GEN_WORDS
-# drawn from the same stream. harness/payload_gen.py makes the same bytes on the
+# drawn from the same stream. harness/scenario/payload_gen.py makes the same bytes on the
 # host. One step, `gen`, printing one result line like hil_ftp's steps.
 # Apart from hil_ftp.py so the FTP steps compile no more than they did.
 try:
@@ -30,7 +30,7 @@ BLOCK = 1024
 ENOSPC = 28
 GEN_SIZE = 32  # bytes of one generated block (one sha256)
 GEN_BLOCKS = 32  # generated blocks per write: 1 KiB
-# the words of a generated text, as harness/payload_gen.py has them
+# the words of a generated text, as harness/scenario/payload_gen.py has them
 GEN_WORDS = ('module', 'cellular', 'ftp', 'QuecPython', 'payload', 'line', 'checksum', 'usr',
              'EC600U', 'retr', 'stor', '42', '0x1F', 'end')
 GEN_MAX_WORDS = 9
@@ -105,7 +105,7 @@ def _gen_text(stream, size, eol):
 
 def gen(a):
     # make a payload here instead of receiving it over the serial link, from a seed
-    # (harness/payload_gen.py makes the same bytes on the host). The free space is
+    # (harness/scenario/payload_gen.py makes the same bytes on the host). The free space is
     # checked first: a size /usr cannot hold fails at once with ENOSPC and what was
     # free, and nothing is written.
     path = a['path']

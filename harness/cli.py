@@ -21,7 +21,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .device import Device
+from harness.options.values import parse_size
+from harness.ports.exporter import export_ports, parse_bind
+from harness.ports.listing import list_ports, listing
+from harness.wire.device import Device
+from harness.wire.probe import probe_quectel
+
 from .emulator import (
     ENGINES,
     EmulatorStartError,
@@ -31,9 +36,6 @@ from .emulator import (
     power_cycle,
 )
 from .errors import HarnessError
-from .exporter import export_ports, parse_bind
-from .option_values import parse_size
-from .ports import list_ports, listing, probe_quectel
 from .servers.factory import ServerOptions, build_server
 from .servers.local.server import FtpServer
 from .servers.spec import ServerSpec, advertised_address, format_port_range, parse_port_range

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.transfers import FtpRun, digest_of
+from harness.scenario.run import FtpRun, digest_of
 
 
 def test_retr_missing_file_is_550(ftp_run: FtpRun) -> None:

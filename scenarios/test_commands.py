@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.scenario.run import FtpRun, digest_of
 from harness.servers.contract import ControlledServer
-from harness.transfers import FtpRun, digest_of
 
 WRONG_PASSWORD = "not-the-password"
 

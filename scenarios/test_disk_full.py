@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, DeviceTimeout
+from harness.scenario.run import FtpRun
 from harness.servers.contract import ControlledServer
-from harness.transfers import FtpRun
 
 ENOSPC = 28
 LEAVE_FREE = 64 * 1024

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.scenario.run import FtpRun, Transfer
 from harness.servers.contract import ControlledServer
-from harness.transfers import FtpRun, Transfer
 
 pytestmark = pytest.mark.faults
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.transfers import FtpRun, digest_of
+from harness.scenario.run import FtpRun, digest_of
 
 NAMES = ["测试文件.bin", "Überweisung März.txt"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 
-from harness.transfers import FtpRun
+from harness.scenario.run import FtpRun
 
 UNRESOLVABLE = "no-such-host.invalid"  # .invalid never resolves (RFC 2606)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.transfers import TEXT_RULE, FtpRun, TextChecksums, digest_of, to_lf
+from harness.scenario.run import TEXT_RULE, FtpRun, TextChecksums, digest_of, to_lf
 
 EOLS = [pytest.param(b"\n", id="LF"), pytest.param(b"\r\n", id="CRLF")]
 

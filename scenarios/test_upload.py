@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.transfers import FtpRun
+from harness.scenario.run import FtpRun
 
 
 def test_upload_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy import deploy_scripts
-from harness.device import Device
+from harness.deploy.scripts import deploy_scripts
 from harness.emulator import ModuleConfig, VirtualModule
+from harness.scenario.run import FtpRun
 from harness.servers.local.server import FtpServer
-from harness.transfers import FtpRun
+from harness.wire.device import Device
 
 ROOT = Path(__file__).resolve().parents[1]
 

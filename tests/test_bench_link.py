@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from harness.device import Device
 from harness.errors import (
     DeviceDisconnected,
     DeviceExecError,
@@ -19,8 +18,9 @@ from harness.errors import (
     DeviceTimeout,
     ReplRefused,
 )
-from harness.power import ResetCommand, ResetCommandError
-from harness.serial_log import SerialLog
+from harness.wire.device import Device
+from harness.wire.power import ResetCommand, ResetCommandError
+from harness.wire.serial_log import SerialLog
 
 NOISE = ["+CREG: 1", "+CSQ: 23,99", "app: heartbeat > ok"]
 

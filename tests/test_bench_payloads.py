@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import snippets
-from harness.deploy import candidates, deploy, without_comments
-from harness.device import Device
+from harness.deploy.scripts import candidates, deploy, without_comments
+from harness.deploy.zpush import frames_of, push_compressed, push_compressed_files
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.layout import CACHE_DIR, RUN_DIR
-from harness.mpy_compilers import MpyTarget, compile_for, mpy_cross_emits
-from harness.mpy_profile import MpyCrossError
-from harness.payload_cache import PayloadCache
-from harness.payload_gen import (
+from harness.micropython.gate import MpyCrossError
+from harness.micropython.mpy_cross import MpyTarget, compile_for, mpy_cross_emits
+from harness.report import phase_totals, scenario_record
+from harness.scenario.payload_cache import PayloadCache
+from harness.scenario.payload_gen import (
     BLOCK,
     MAX_WORDS,
     WORDS,
@@ -27,11 +26,12 @@ from harness.payload_gen import (
     generate,
     seed_for,
 )
-from harness.progress import PushProgress, progress_line
-from harness.report import phase_totals, scenario_record
+from harness.scenario.run import ON_SERVER, PUSH_REUSED, PUSHED, FtpRun
 from harness.servers.local.server import FtpServer
-from harness.transfers import ON_SERVER, PUSH_REUSED, PUSHED, FtpRun
-from harness.zpush import frames_of, push_compressed, push_compressed_files
+from harness.wire import snippets
+from harness.wire.device import Device
+from harness.wire.layout import CACHE_DIR, RUN_DIR
+from harness.wire.progress import PushProgress, progress_line
 from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,7 +331,7 @@ def test_the_module_makes_the_text_the_host_expects(bench, size: int, eol: bytes
 
 
 def test_the_generator_prints_the_result_prefix_the_host_parses() -> None:
-    from harness.layout import RESULT_PREFIX
+    from harness.wire.layout import RESULT_PREFIX
     from tests.test_layout import module_constants
 
     assert module_constants(ROOT / "device_scripts" / "hil_gen.py")["RESULT_PREFIX"] \

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.device import Device
-from harness.exporter import PortExport
-from harness.pool import ModuleLock, ModuleSpec, Selection, check_module, claim_module
+from harness.bench.pool import ModuleLock, ModuleSpec, Selection, check_module, claim_module
+from harness.ports.exporter import PortExport
+from harness.wire.device import Device
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:set(Name|Daemon)\\(\\) is deprecated:DeprecationWarning"),

@@ -1,10 +1,10 @@
-"""harness/code_check.py: what the module would say about a file, in one line."""
+"""harness/deploy/ftplib_check.py: what the module would say about a file, in one line."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.code_check import error_line, host_refusal
+from harness.deploy.ftplib_check import error_line, host_refusal
 
 
 def test_a_micropython_traceback_becomes_file_line_and_error() -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.device import Device
+from harness.bench.pool import LOCK_DIR_ENV
 from harness.errors import DeviceBusy
-from harness.export_refusal import REFUSAL_PREFIX, exporter_refusal
-from harness.exporter import PortExport, export_ports, parse_bind
-from harness.pool import LOCK_DIR_ENV
+from harness.ports.export_refusal import REFUSAL_PREFIX, exporter_refusal
+from harness.ports.exporter import PortExport, export_ports, parse_bind
+from harness.wire.device import Device
 from tests.support import free_port_range, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,7 +227,7 @@ def test_the_quick_catalogue_passes_through_the_exporter(tmp_path: Path) -> None
 def test_the_busy_peek_outwaits_the_exporters_hand_over() -> None:
     """The exporter holds a second client up to HANDOVER before it refuses it; a peek
     that gives up sooner hears nothing and calls a busy module "not found"."""
-    from harness.export_refusal import PEEK_TIMEOUT
-    from harness.exporter import HANDOVER
+    from harness.ports.export_refusal import PEEK_TIMEOUT
+    from harness.ports.exporter import HANDOVER
 
     assert PEEK_TIMEOUT >= HANDOVER + 3

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy import deploy_scripts, firmware_has_ftplib, resolve_ftplib
-from harness.device import Device
+from harness.deploy.scripts import deploy_scripts, firmware_has_ftplib, resolve_ftplib
 from harness.emulator import ModuleConfig, VirtualModule
 from harness.servers.local.server import FtpServer
+from harness.wire.device import Device
 
 ROOT = Path(__file__).resolve().parents[1]
 QUECTEL_LIKE = Path(__file__).with_name("quectel_ftplib_like.py")

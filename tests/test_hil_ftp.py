@@ -2,7 +2,7 @@
 three ftplibs a module may have: CPython's, ours (device_scripts/ftplib.py) and
 a Quectel-style one (tests/quectel_ftplib_like.py: one Error class, and a
 stalled download returned short with a made-up 226). Plus the host side's
-clean-up (harness/transfers.py) with a module that reboots or goes away.
+clean-up (harness/scenario/run.py) with a module that reboots or goes away.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError
-from harness.servers.local.server import FtpServer
-from harness.transfers import (
+from harness.scenario.run import (
     FtpRun,
     digest_of,
     explain_text_damage,
     open_sessions,
     server_text_digest,
 )
+from harness.servers.local.server import FtpServer
 from tests.support import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,7 +288,7 @@ def test_open_sessions_from_a_transcript() -> None:
 
 
 class FakeDevice:
-    """Just enough of harness.device.Device for FtpRun's clean-up."""
+    """Just enough of harness.wire.device.Device for FtpRun's clean-up."""
 
     def __init__(self, failures: list[type[HarnessError]], comes_back: bool = True) -> None:
         self.failures = failures  # raised by remove_all(), one per call, before it works

@@ -1,11 +1,13 @@
-"""The host library has no import circle.
+"""The host library has no import circle, and each wing imports only what it says.
 
 A circle works until someone imports the "wrong" module first, then fails with
 a half-initialised module (the emulator's runtime and firmware modules once
-imported each other for the reboot/power events). Two checks: a static graph
+imported each other for the reboot/power events). Three checks: a static graph
 of every import in harness/ (also the ones inside functions, which only hide a
-circle until the function runs), and, for the emulator, a real import of each
-module first in a fresh interpreter.
+circle until the function runs, and the ones for type hints only, which tie two
+modules as tightly for a reader), each wing's edges against the "May import:"
+line of its docstring, and, for the emulator, a real import of each module first
+in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -37,14 +39,15 @@ def _is_type_checking_block(node: ast.AST) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(path: Path, name: str, known: set[str]) -> set[str]:
-    """The harness modules `name` imports when it (or one of its functions) runs."""
+def _imports(path: Path, name: str, known: set[str], type_only: bool = False) -> set[str]:
+    """The harness modules `name` imports when it (or one of its functions) runs; with
+    type_only, also the ones under `if TYPE_CHECKING:`."""
     is_package = path.name == "__init__.py"
     found: set[str] = set()
     pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), str(path))]
     while pending:
         node = pending.pop()
-        if _is_type_checking_block(node):
+        if _is_type_checking_block(node) and not type_only:
             continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
@@ -70,10 +73,10 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     return edges
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(type_only: bool = False) -> dict[str, set[str]]:
     files = {_module_name(p): p for p in (ROOT / PACKAGE).rglob("*.py")}
     known = set(files)
-    return {name: _imports(path, name, known) for name, path in files.items()}
+    return {name: _imports(path, name, known, type_only) for name, path in files.items()}
 
 
 def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -106,6 +109,61 @@ def test_harness_has_no_import_circle():
     graph = import_graph()
     assert "harness.emulator.runtime" in graph  # the walk found the package
     assert find_circle(graph) is None, " -> ".join(find_circle(graph) or [])
+
+
+def test_no_circle_even_through_imports_for_type_hints():
+    graph = import_graph(type_only=True)
+    assert find_circle(graph) is None, " -> ".join(find_circle(graph) or [])
+
+
+# -- wings ----------------------------------------------------------------------
+
+SHARED = {"harness.errors", "harness.deadline", "harness.digest", "harness.redact"}
+ENTRY = {"harness.cli", "harness.__main__"}
+
+
+def wings() -> dict[str, set[str]]:
+    """Each wing (a folder of harness/) -> the parts of harness/ its docstring allows."""
+    allowed = {}
+    for init in sorted((ROOT / PACKAGE).glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        line = " ".join(doc.split("May import:", 1)[1].split()) if "May import:" in doc else ""
+        assert line, "%s: its docstring has no 'May import:' line" % init.relative_to(ROOT)
+        names = {word.strip(".,") for word in line.split() if word.startswith("harness.")}
+        allowed["%s.%s" % (PACKAGE, init.parent.name)] = names
+    return allowed
+
+
+def part_of(module: str, wing_names: set[str]) -> str:
+    for wing in wing_names:
+        if module == wing or module.startswith(wing + "."):
+            return wing
+    return module  # a module at the top of harness/
+
+
+def test_every_wing_imports_only_what_its_docstring_allows():
+    allowed = wings()
+    assert {"harness.wire", "harness.scenario", "harness.servers"} <= set(allowed)
+    broken = []
+    for module, targets in import_graph(type_only=True).items():
+        source = part_of(module, set(allowed))
+        if module in ENTRY or source == PACKAGE:
+            continue
+        for target in targets:
+            wing = part_of(target, set(allowed))
+            if wing in (source, PACKAGE):
+                continue
+            # a module at the top (errors, deadline, ...) may import nothing of harness/
+            permitted = allowed.get(source, set())
+            if wing not in permitted:
+                broken.append("%s imports %s" % (module, target))
+    assert not broken, "imports the wing's 'May import:' line does not allow:\n" + \
+        "\n".join(sorted(broken))
+
+
+def test_the_top_of_harness_holds_only_what_every_wing_shares():
+    top = {_module_name(p) for p in (ROOT / PACKAGE).glob("*.py")}
+    assert top - {PACKAGE} == SHARED | ENTRY
 
 
 def test_the_circle_finder_finds_a_circle():

@@ -1,4 +1,4 @@
-"""The module's layout has one home on the host (harness/layout.py); the device
+"""The module's layout has one home on the host (harness/wire/layout.py); the device
 script, which runs on the module and cannot import it, keeps copies that must
 say the same. Read from hil_ftp.py's source, never by importing it."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from harness import layout
+from harness.wire import layout
 
 HIL_FTP = Path(__file__).resolve().parents[1] / "device_scripts" / "hil_ftp.py"
 HIL_GEN = HIL_FTP.with_name("hil_gen.py")  # the payload generator prints result lines too

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import mpy_profile, snippets
 from harness.emulator import firmware_surface
-from harness.mpy_profile import (
+from harness.micropython import gate
+from harness.micropython.gate import (
     INVALID_SYNTAX,
     RULES,
     MpyCrossError,
@@ -20,6 +20,7 @@ from harness.mpy_profile import (
     first_syntax_violation,
     first_violation_as_syntax_error,
 )
+from harness.wire import snippets
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICE_SCRIPTS = sorted((ROOT / "device_scripts").glob("*.py"))
@@ -96,12 +97,12 @@ def test_the_surface_check_sees_what_the_firmware_lacks() -> None:
         % firmware_surface.BUILD]
 
 
-# -- the snippets the host sends (harness/snippets.py) ---------------------------
+# -- the snippets the host sends (harness/wire/snippets.py) ---------------------------
 
 SNIPPETS = snippets.every_snippet()
 # host modules that may hold MicroPython text of their own: the snippets' home,
 # the gate itself, and the emulator (which runs it)
-NOT_HOST_SENDERS = {"snippets.py", "mpy_profile.py"}
+NOT_HOST_SENDERS = {"snippets.py", "gate.py"}
 LOOKS_LIKE_DEVICE_CODE = re.compile(
     r"\bimport (u[a-z]+|micropython|modem|misc)\b"
     r"|\b(uos|usys|ubinascii|uhashlib|ujson)\.\w+|\b_hil_\w+\(")
@@ -147,7 +148,7 @@ def test_no_device_code_outside_the_snippets(path: Path) -> None:
     found = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
              if isinstance(node, ast.Constant) and isinstance(node.value, str)
              and LOOKS_LIKE_DEVICE_CODE.search(node.value)]
-    assert not found, "MicroPython inline in %s (line %s): move it to harness/snippets.py" % (
+    assert not found, "MicroPython inline in %s (line %s): move it to harness/wire/snippets.py" % (
         path.name, ", ".join(str(n.lineno) for n in found))
 
 
@@ -338,10 +339,10 @@ def test_first_syntax_violation_has_the_line() -> None:
 
 def test_first_violation_is_cached_for_repeated_execs() -> None:
     source = (ROOT / "device_scripts" / "ftplib.py").read_text(encoding="utf-8")
-    mpy_profile.first_violation_as_syntax_error.cache_clear()
+    gate.first_violation_as_syntax_error.cache_clear()
     for _ in range(5):
         assert first_violation_as_syntax_error(source, "/usr/ftplib.py") is None
-    info = mpy_profile.first_violation_as_syntax_error.cache_info()
+    info = gate.first_violation_as_syntax_error.cache_info()
     assert (info.misses, info.hits) == (1, 4)
 
 
@@ -351,8 +352,8 @@ def test_command_line(tmp_path: Path, capsys) -> None:
     good = tmp_path / "good.py"
     good.write_text("try:\n    import uos as os\nexcept ImportError:\n    import os\n",
                     encoding="utf-8")
-    assert mpy_profile.main([str(good)]) == 0
-    assert mpy_profile.main([str(bad), "--no-mpy-cross"]) == 1
+    assert gate.main([str(good)]) == 0
+    assert gate.main([str(bad), "--no-mpy-cross"]) == 1
     out = capsys.readouterr().out
     assert "bad.py:1:1" in out and "u-module" in out
     assert "bad.py:2:5" in out and "f-string" in out

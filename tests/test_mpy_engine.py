@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.device import Device
 from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule
 from harness.emulator import firmware_surface as fs
 from harness.emulator.mpy_engine import INSTALL_HINT
 from harness.errors import DeviceExecError
+from harness.wire.device import Device
 from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]

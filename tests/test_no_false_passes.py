@@ -13,10 +13,11 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.results import StepResult
+from harness.digest import Digest
+from harness.scenario.checksums import Checksums
+from harness.scenario.run import TEXT_RULE, FtpRun, Transfer, digest_of
 from harness.servers.contract import ControlledServer
-from harness.transfers import TEXT_RULE, FtpRun, Transfer, digest_of
-from harness.verify import Checksums, Digest
+from harness.wire.results import StepResult
 
 MODES = ["flip", "truncate"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.option_values import (
+from harness.options.values import (
     OptionError,
     format_size,
     parse_count,

@@ -1,4 +1,4 @@
-"""The module pool (harness/pool.py): options, devices files, locks, health, claims."""
+"""The module pool (harness/bench/pool.py): options, devices files, locks, health, claims."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.device import Device, ModuleInfo
-from harness.emulator import ModuleConfig
-from harness.pool import (
+from harness.bench.pool import (
     Health,
     ModuleBusy,
     ModuleLock,
@@ -36,7 +34,9 @@ from harness.pool import (
     take_module,
     unmet_requirements,
 )
-from harness.port_key import port_key
+from harness.emulator import ModuleConfig
+from harness.ports.key import port_key
+from harness.wire.device import Device, ModuleInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -296,7 +296,7 @@ def test_a_lock_has_one_holder_at_a_time(tmp_path: Path) -> None:
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from harness.pool import ModuleLock
+from harness.bench.pool import ModuleLock
 lock = ModuleLock(sys.argv[1], Path(sys.argv[2]))  # kept: a collected lock lets go
 lock.acquire()
 print("held", flush=True)

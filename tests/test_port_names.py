@@ -14,10 +14,11 @@ import pytest
 import serial
 from serial.tools.list_ports_common import ListPortInfo
 
-from harness.device import Device
 from harness.errors import DeviceNotFound
-from harness.port_names import resolve
-from harness.ports import PortFacts, list_ports, listing, probe
+from harness.ports.listing import PortFacts, list_ports, listing
+from harness.ports.names import resolve
+from harness.wire.device import Device
+from harness.wire.probe import probe
 from tests.conftest import read_until
 
 

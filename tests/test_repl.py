@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from harness.device import Device
 from harness.errors import DeviceExecError, DeviceNotFound, DeviceNotResponding, DeviceTimeout
+from harness.wire.device import Device
 
 
 @pytest.fixture

@@ -25,13 +25,14 @@ from typing import Any
 import pytest
 
 from harness import report as hr
+from harness.digest import Digest
 from harness.emulator import ModuleConfig
+from harness.redact import scan_for_secrets
 from harness.report.records import HEADLINE_MAX, SUMMARY_SCHEMA
-from harness.report.redact import scan_for_secrets
 from harness.report.units import size_label
-from harness.results import StepResult
-from harness.transfers import Transfer
-from harness.verify import Checksums, Digest
+from harness.scenario.checksums import Checksums
+from harness.scenario.run import Transfer
+from harness.wire.results import StepResult
 from tests.support import pytest_html_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from harness.report.redact import scan_for_secrets
+from harness.redact import scan_for_secrets
 from tests.test_report import ROOT, ReportRun, run_reporting_pytest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import ResultError
-from harness.results import parse_step_output
+from harness.wire.results import parse_step_output
 
 
 def test_result_line_found_among_noise() -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.deploy import deploy_scripts
-from harness.device import Device
-from harness.pool import ModuleSpec, Selection, claim_module, lock_name
+from harness.bench.pool import ModuleSpec, Selection, claim_module, lock_name
+from harness.deploy.scripts import deploy_scripts
+from harness.scenario.run import FtpRun
 from harness.servers.local.server import FtpServer
-from harness.transfers import FtpRun
+from harness.wire.device import Device
 from tests.support import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]

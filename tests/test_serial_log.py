@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from harness.serial_log import RX, TX, SerialLog
+from harness.wire.serial_log import RX, TX, SerialLog
 
 
 def test_old_slices_spill_to_disk_and_read_back_whole() -> None:

@@ -27,8 +27,9 @@ from harness.servers.contract import (
     HasTranscript,
     Server,
 )
-from harness.servers.factory import KINDS, Kind, ServerOptions, build_server, parse_server_spec
+from harness.servers.factory import KINDS, Kind, build_server, parse_server_spec
 from harness.servers.local.server import FtpServer
+from harness.servers.options import ServerOptions
 from harness.servers.remote_calls import REMOTE_CALLS
 from harness.servers.spec import ServerSpec, Syntax
 from tests.support import accepts, local_agent

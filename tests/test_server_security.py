@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.serial_log import RX, TX, SerialLog
 from harness.servers.attached import AttachedServer
 from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
 from harness.servers.local.transcript import MASK
 from harness.servers.ssh import RemoteServer, SshTarget
+from harness.wire.serial_log import RX, TX, SerialLog
 from tests.support import local_agent
 
 pytestmark = pytest.mark.timeout(120)

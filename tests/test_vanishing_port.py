@@ -15,13 +15,13 @@ import pytest
 import serial
 from port_double import FORMS, MORE_FORMS, VanishingPort
 
-from harness.device import Device
 from harness.errors import DeviceDisconnected
-from harness.port_guard import GuardedPort
-from harness.repl import RawRepl
-from harness.serial_log import LoggedPort, SerialLog
+from harness.scenario.run import FtpRun
 from harness.servers.local.server import FtpServer
-from harness.transfers import FtpRun
+from harness.wire.device import Device
+from harness.wire.port_guard import GuardedPort
+from harness.wire.repl import RawRepl
+from harness.wire.serial_log import LoggedPort, SerialLog
 
 PAYLOAD = b"\x01\x03\x04hil" * 1500  # control bytes, so a cut-off push cannot pass as keys
 METHODS = ["in_waiting", "read", "write"]

@@ -2,6 +2,8 @@
 
 `VirtualModule` starts it and tells the host which port to open; everything
 after that goes through pyserial, exactly as with a module on a bench.
+
+May import: harness.errors, harness.micropython.
 """
 
 from __future__ import annotations

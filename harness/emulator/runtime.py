@@ -18,7 +18,7 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.mpy_profile import first_syntax_violation  # the gate's MicroPython 1.13 profile
+from harness.micropython.gate import first_syntax_violation
 
 from .config import ModuleConfig
 from .devfs import DeviceFs

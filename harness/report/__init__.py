@@ -2,16 +2,20 @@
 
 Nothing here knows pytest: fixtures/reporting.py calls these helpers on the
 process that ran a test (records, evidence HTML) and on the process that writes
-the reports (environment rows, summary.json, the chart). One job per module:
+the reports (environment rows, summary.json, the chart). One job per module (masking secrets is
+harness/redact.py, shared with the wire):
 
-    redact   masking secrets, URL credentials and IMEIs; scanning written files
     records  JSON-able scenario and transfer records, their counts, summary.json
     html     the HTML pieces and their styles (report.css)
     chart    the SVG throughput chart
     units    sizes as people name them
 
 The names below are what fixtures/reporting.py uses.
+
+May import: harness.errors, harness.digest, harness.redact, harness.scenario.
 """
+
+from harness.redact import mask, mask_command_line, mask_url_credentials
 
 from .chart import throughput_chart_svg, throughput_points
 from .html import (
@@ -41,7 +45,6 @@ from .records import (
     summary_document,
     transfer_record,
 )
-from .redact import mask, mask_command_line, mask_url_credentials
 
 __all__ = [
     "REPORT_CSS", "TABLE_HEADERS", "RunFacts", "details_html", "environment_rows",

@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.redact import mask, mask_imei, mask_url_credentials
+from harness.scenario.checksums import Checksums
+
 from .. import __version__
-from ..verify import Checksums
-from .redact import mask, mask_imei, mask_url_credentials
 
 SUMMARY_SCHEMA = "qpy-ftp-hil/summary/1"
 HEADLINE_MAX = 400  # characters; a headline is one line, not a traceback

@@ -2,6 +2,8 @@
 
 Nothing here knows pytest, and nothing reads harness.report: a run is what its
 summary.json says, checked against the one schema this package understands.
+
+May import: nothing of harness.
 """
 
 from .commands import compare_command, history_command

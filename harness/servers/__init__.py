@@ -14,4 +14,6 @@ Adding a fourth kind means one module and one factory line: write
 harness/servers/<kind>.py with a class that meets contract.Server (and whichever
 abilities it really has) plus a `build(spec, options)` function, then add one line
 for it to KINDS in harness/servers/factory.py.
+
+May import: harness.errors, harness.deadline, harness.digest.
 """

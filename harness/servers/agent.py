@@ -177,7 +177,8 @@ class Agent:
             raise RuntimeError("the FTP server is already running")
         from pathlib import Path
 
-        from harness.servers.factory import ServerOptions, build_server
+        from harness.servers.factory import build_server
+        from harness.servers.options import ServerOptions
         from harness.servers.spec import ServerSpec
 
         ports = request.get("passive_ports")

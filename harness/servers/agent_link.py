@@ -29,7 +29,7 @@ BOOTSTRAP = ("import sys;b=sys.stdin.buffer;"
              "exec(compile(b.read(int(b.readline())),'agent.py','exec'))")
 # The harness modules the agent imports, sent in memory ("harness" is an empty package):
 # these two and every module of harness/servers/ but the agent itself.
-BUNDLE = ("harness.errors", "harness.verify")
+BUNDLE = ("harness.errors", "harness.deadline", "harness.digest")
 STDERR_LINES = 40  # how much of the child's stderr is kept for error messages
 STDERR_WAIT = 2.0  # seconds to let the stderr reader catch up once the child has gone
 

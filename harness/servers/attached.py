@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from harness.deadline import bounded
+from harness.digest import Digest
 from harness.errors import HarnessError
 from harness.servers.spec import ServerSpec
-from harness.verify import Digest
 
 if TYPE_CHECKING:
-    from harness.servers.factory import ServerOptions
+    from harness.servers.options import ServerOptions
 
 PASSWORD_ENV = "QPY_HIL_FTP_PASSWORD"
 BLOCK = 64 * 1024

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from harness.verify import Digest
+from harness.digest import Digest
 
 
 @runtime_checkable

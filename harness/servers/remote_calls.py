@@ -22,8 +22,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from harness.digest import Digest
 from harness.servers.contract import HasFaults, HasStorageLimits, HasTranscript, Server
-from harness.verify import Digest
 
 # method name -> the contract (protocol) it belongs to
 REMOTE_CALLS: dict[str, type] = {

@@ -32,7 +32,7 @@ from harness.servers.spec import (
 )
 
 if TYPE_CHECKING:
-    from harness.servers.factory import ServerOptions
+    from harness.servers.options import ServerOptions
 
 DEFAULT_PORT = 2121  # a fixed control port, so the cloud firewall can name it
 DEFAULT_PASSIVE_PORTS = range(60000, 60101)

@@ -8,15 +8,13 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyftpdlib.handlers import FTPHandler
 
+from harness.servers.local.owner import HandlerOwner
 from harness.servers.local.storage import sha256_file
 from harness.servers.local.transcript import MASK
-
-if TYPE_CHECKING:
-    from harness.servers.local.server import FtpServer
 
 REPLY_TOO_MANY = "421 Too many connections. Service temporarily unavailable."
 
@@ -39,7 +37,7 @@ HASH_COMMANDS = {
 class ControlHandler(FTPHandler):
     """A control connection: transcript, HASH commands, connection faults."""
 
-    owner: FtpServer  # set on the per-server subclass
+    owner: HandlerOwner  # the FtpServer, set on its per-server subclass
 
     def __init__(self, conn: Any, server: Any, ioloop: Any = None) -> None:
         self.session_id = next(self.owner.session_ids)

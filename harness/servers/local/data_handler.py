@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyftpdlib.exceptions import _RetryError  # what pyftpdlib's recv() raises for EAGAIN
 from pyftpdlib.handlers import ThrottledDTPHandler
 from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 
 from harness.servers.local.faults import Fault, corrupt_stored_file
+from harness.servers.local.owner import HandlerOwner
 from harness.servers.local.removal import remove_in_loop
 from harness.servers.local.storage import (
     EDQUOT,
@@ -24,9 +25,6 @@ from harness.servers.local.storage import (
     errno_of,
     storage_reply,
 )
-
-if TYPE_CHECKING:
-    from harness.servers.local.server import FtpServer
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ class ActiveConnector(ActiveDTP):
 class DataHandler(ThrottledDTPHandler):
     """A data connection: answers storage errors properly and carries the data faults."""
 
-    owner: FtpServer  # set on the per-server subclass
+    owner: HandlerOwner  # the FtpServer, set on its per-server subclass
 
     def __init__(self, sock: Any, cmd_channel: Any) -> None:
         self._stalled = False

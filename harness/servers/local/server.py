@@ -37,6 +37,7 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
+from harness.digest import Digest
 from harness.errors import HarnessError
 from harness.servers.local.control_handler import HASH_COMMANDS, ControlHandler
 from harness.servers.local.data_handler import ActiveConnector, DataHandler
@@ -50,10 +51,9 @@ from harness.servers.spec import (
     worker_control_port,
     worker_passive_ports,
 )
-from harness.verify import Digest
 
 if TYPE_CHECKING:
-    from harness.servers.factory import ServerOptions
+    from harness.servers.options import ServerOptions
 
 __all__ = ["FtpServer", "FtpServerError", "TranscriptLine"]
 

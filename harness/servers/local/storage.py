@@ -12,12 +12,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from pyftpdlib.filesystems import AbstractedFS
 
-if TYPE_CHECKING:
-    from harness.servers.local.server import FtpServer
+from harness.servers.local.owner import HandlerOwner
 
 # Windows' errno module has no EDQUOT; 122 is its Linux value
 EDQUOT: int = getattr(errno, "EDQUOT", 122)
@@ -179,7 +178,7 @@ class UploadFile:
 class HomeFS(AbstractedFS):
     """The account's filesystem view: applies limits to uploads and corruption to downloads."""
 
-    owner: FtpServer  # set on the per-server subclass
+    owner: HandlerOwner  # the FtpServer, set on its per-server subclass
 
     def open(self, filename: str, mode: str) -> Any:
         f = super().open(filename, mode)

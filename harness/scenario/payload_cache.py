@@ -1,7 +1,7 @@
 """Payloads pushed over the link once per content: a cache on the module.
 
 A payload given as bytes (a user's firmware image, a text file) lands in
-/usr/hil/cache/<sha256[:16]> (harness/layout.py). The next scenario with the
+/usr/hil/cache/<sha256[:16]> (harness/wire/layout.py). The next scenario with the
 same bytes, in this run or a later one, finds it there by its sha256 and
 nothing crosses the link again. The cache keeps to a quarter of /usr and
 leaves room for the scenarios: when a new entry would not fit, older entries
@@ -13,12 +13,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 
-from . import snippets
-from .device import Device, sha256_bytes
-from .errors import HarnessError
-from .layout import CACHE_DIR, CACHE_NAME_CHARS
-from .progress import PushProgress
-from .zpush import push_compressed
+from harness.deploy.zpush import push_compressed
+from harness.errors import HarnessError
+from harness.wire import snippets
+from harness.wire.device import Device, sha256_bytes
+from harness.wire.layout import CACHE_DIR, CACHE_NAME_CHARS
+from harness.wire.progress import PushProgress
 
 ROOM_TO_SPARE = 64 * 1024  # /usr left free after a new entry, for the scenarios' own files
 CACHE_SHARE = 4  # the cache keeps to a quarter of /usr: the scenarios need the rest

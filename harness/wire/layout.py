@@ -25,6 +25,6 @@ CACHE_NAME_CHARS = 16  # a cached file's name: the first hex digits of its sha25
 # the ftplib kinds that live in a folder of their own, as hil_ftp.py names them
 FTPLIB_DIRS = {"bundled": LIB_DIR, "user": USER_DIR}
 
-RESULT_PREFIX = "HIL-RESULT "  # a device step's one result line (harness/results.py)
+RESULT_PREFIX = "HIL-RESULT "  # a device step's one result line (harness/wire/results.py)
 VALUE_PREFIX = "HIL-VALUE "  # the line Device.eval_json reads, among any other output
 SYNC_PREFIX = "HIL-SYNC-"  # the no-op RawRepl runs to know the module's output is read

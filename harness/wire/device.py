@@ -1,7 +1,7 @@
 """A module on the other end of a serial port: run code, move files, run steps.
 
 Everything here is built on RawRepl.exec_raw; the code it sends lives in
-harness/snippets.py, where the MicroPython 1.13 gate checks it, so it runs on
+harness/wire/snippets.py, where the MicroPython 1.13 gate checks it, so it runs on
 the module as it runs on the virtual one.
 """
 
@@ -19,8 +19,7 @@ from typing import Any
 
 import serial
 
-from . import snippets
-from .errors import (
+from harness.errors import (
     DeviceBusy,
     DeviceDisconnected,
     DeviceExecError,
@@ -31,14 +30,15 @@ from .errors import (
     PushVerifyError,
     ReplRefused,
 )
-from .export_refusal import exporter_refusal
-from .layout import DEVICE_DIR, USR, VALUE_PREFIX
-from .port_names import resolve as resolve_port_name
-from .power import ResetCommand
-from .repl import RawRepl
-from .report.redact import mask_imei
-from .results import StepResult, parse_step_output
-from .serial_log import LoggedPort, SerialLog
+from harness.ports.export_refusal import exporter_refusal
+from harness.ports.names import resolve as resolve_port_name
+from harness.redact import mask_imei
+from harness.wire import snippets
+from harness.wire.layout import DEVICE_DIR, USR, VALUE_PREFIX
+from harness.wire.power import ResetCommand
+from harness.wire.repl import RawRepl
+from harness.wire.results import StepResult, parse_step_output
+from harness.wire.serial_log import LoggedPort, SerialLog
 
 PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the module's heap
 BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
@@ -106,7 +106,7 @@ class Device:
         self.log = log
         self.push_mode = "auto"  # "auto": binary where the module allows it, else base64
         self._binary_ok: bool | None = None
-        # told (bytes sent, bytes in all) as a push goes (harness/progress.py)
+        # told (bytes sent, bytes in all) as a push goes (harness/wire/progress.py)
         self.push_progress: Callable[[int, int], None] | None = None
         # bytes a binary receiver cut off by a lost port still waits for: sent
         # (as zeros, then Ctrl-C) on reconnect, so it finishes and gives the REPL back

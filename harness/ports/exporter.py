@@ -11,7 +11,7 @@ The telnet / RFC 2217 side is pyserial's own (serial.rfc2217.PortManager);
 this module only moves bytes and keeps the rules:
 
 - one client at a time per module: a second one reads one line saying who has
-  the module, and is closed (harness/export_refusal.py);
+  the module, and is closed (harness/ports/export_refusal.py);
 - a port that cannot be opened, an address already in use, a client asking
   for settings the port refuses: one line each, the other ports stay served;
 - a health line per port on every event: client connected, disconnected (with
@@ -35,9 +35,9 @@ from typing import Any, cast
 import serial
 import serial.rfc2217
 
-from .errors import DeviceNotFound
-from .export_refusal import refusal_line
-from .port_names import resolve
+from harness.errors import DeviceNotFound
+from harness.ports.export_refusal import refusal_line
+from harness.ports.names import resolve
 
 Say = Callable[[str], None]
 POLL = 0.2  # seconds between looks at the stop flag in blocking socket and port calls

@@ -17,10 +17,10 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 if TYPE_CHECKING:
-    from .servers.spec import ServerSpec
+    from harness.servers.spec import ServerSpec
 
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024}
 _SIZE = re.compile(r"^(\d+)\s*([KMG]?)(?:I?B)?$", re.IGNORECASE)
@@ -143,7 +143,7 @@ def parse_regex(option: str, text: str) -> re.Pattern[str]:
 
 def parse_port_range(option: str, text: str) -> range:
     """Passive data ports: '60000-60100' (both ends included) or one port '60000'."""
-    from .servers.spec import parse_port_range as parse_range
+    from harness.servers.spec import parse_port_range as parse_range
 
     try:
         return parse_range(str(text))
@@ -175,7 +175,7 @@ def parse_server_url(option: str, text: str) -> ServerSpec:
 
     A password in the URL is refused, and never repeated in the message.
     """
-    from .servers.factory import parse_server_spec
+    from harness.servers.factory import parse_server_spec
 
     shown = _masked(str(text))
     try:

@@ -4,7 +4,7 @@ Two looks, each ending in one line that names the file and the line:
 
 - on the host, for a user's ftplib (--ftplib=PATH), before any module is touched:
   host_refusal(path) -> "ftplib.py, line 3: SyntaxError: invalid syntax", or None.
-  The MicroPython 1.13 gate (harness/mpy_profile.py) and mpy-cross v5 say whether
+  The MicroPython 1.13 gate (harness/micropython/gate.py) and mpy-cross v5 say whether
   the module's compiler takes it, and which imports run at import time and name a
   module the firmware lacks (`import os`: QuecPython has uos only).
 - on the module, once its files are there: load_on_module(device, kind) imports
@@ -18,10 +18,11 @@ import ast
 import re
 from pathlib import Path
 
-from . import mpy_profile, snippets
-from .device import Device
-from .errors import DeviceExecError, HarnessError
-from .layout import DEVICE_DIR
+from harness.errors import DeviceExecError, HarnessError
+from harness.micropython import gate
+from harness.wire import snippets
+from harness.wire.device import Device
+from harness.wire.layout import DEVICE_DIR
 
 STEPS_MODULE = "hil_ftp"  # device_scripts/hil_ftp.py: every step goes through it
 IMPORT_RULES = {  # the gate's rule -> why, for a top-level name
@@ -49,18 +50,18 @@ def host_refusal(path: Path) -> str | None:
         source = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         return "%s: SyntaxError: not UTF-8 (byte %d)" % (path, exc.start)
-    syntax = mpy_profile.first_syntax_violation(source, str(path))
+    syntax = gate.first_syntax_violation(source, str(path))
     if syntax is not None:
         return "%s, line %d: %s" % (path, syntax.line,
-                                    syntax.mp_error or mpy_profile.INVALID_SYNTAX)
+                                    syntax.mp_error or gate.INVALID_SYNTAX)
     try:
-        mpy_profile.compile_with_mpy_cross(path)
-    except mpy_profile.MpyCrossError as exc:
+        gate.compile_with_mpy_cross(path)
+    except gate.MpyCrossError as exc:
         if exc.stderr:  # mpy-cross ran and refused the file (not: could not run it)
             last = exc.stderr.strip().splitlines()[-1]
             return "%s%s: %s" % (path, ", line %d" % exc.line if exc.line else "", last)
     imported = _import_time_names(ast.parse(source, str(path)))
-    for violation in mpy_profile.check_source(source, str(path)):
+    for violation in gate.check_source(source, str(path)):
         missing = [name for name in imported.get(violation.line, ()) if _lacks(name)]
         if violation.rule in IMPORT_RULES and missing:
             top = missing[0].split(".", 1)[0]
@@ -71,7 +72,7 @@ def host_refusal(path: Path) -> str | None:
 
 def _lacks(name: str) -> bool:
     top = name.split(".", 1)[0]
-    return top in mpy_profile.U_MODULES or top in mpy_profile.CPYTHON_ONLY_MODULES \
+    return top in gate.U_MODULES or top in gate.CPYTHON_ONLY_MODULES \
         or top == "__future__"
 
 

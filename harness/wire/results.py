@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ResultError
-from .layout import RESULT_PREFIX
+from harness.errors import ResultError
+from harness.wire.layout import RESULT_PREFIX
 
 
 class ResultFields:

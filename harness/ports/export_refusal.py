@@ -1,6 +1,6 @@
 """How an RFC 2217 exporter says "busy", and how the harness hears it.
 
-The exporter (harness/exporter.py) serves one client per module. It refuses
+The exporter (harness/ports/exporter.py) serves one client per module. It refuses
 a second with one line of text, then closes. pyserial's rfc2217:// client
 cannot show that line (it only sees a failed negotiation), so after a failed
 open the harness connects once more, briefly, and reads the line itself.
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 REFUSAL_PREFIX = "qpy-ftp-hil exporter: busy: "
 # seconds to wait for the exporter's line: it first waits up to its HANDOVER
-# (2 s, harness/exporter.py) for a client that may be leaving, so the peek must
+# (2 s, harness/ports/exporter.py) for a client that may be leaving, so the peek must
 # wait longer than that; at 2.0 s a loaded PC heard nothing and called a busy
 # module "not found"
 PEEK_TIMEOUT = 6.0

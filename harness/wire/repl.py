@@ -19,16 +19,11 @@ import struct
 import time
 from collections.abc import Callable
 
-from . import snippets
-from .errors import (
-    DeviceNotResponding,
-    DeviceRebooted,
-    DeviceTimeout,
-    ReplRefused,
-)
-from .layout import SYNC_PREFIX
-from .port_guard import GuardedPort
-from .serial_log import SerialPortLike
+from harness.errors import DeviceNotResponding, DeviceRebooted, DeviceTimeout, ReplRefused
+from harness.wire import snippets
+from harness.wire.layout import SYNC_PREFIX
+from harness.wire.port_guard import GuardedPort
+from harness.wire.serial_log import SerialPortLike
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"soft reboot\r\n"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import weakref
 import zlib
 
-from . import snippets
-from .device import Device, sha256_bytes
-from .errors import DeviceExecError, DeviceTimeout
+from harness.errors import DeviceExecError, DeviceTimeout
+from harness.wire import snippets
+from harness.wire.device import Device, sha256_bytes
 
 RAW_BLOCK = 4096  # bytes of the file per frame
 # a file that does not shrink to this share goes uncompressed (Device.push): .py text

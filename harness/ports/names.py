@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import serial
 from serial.urlhandler import protocol_hwgrep
 
-from .errors import DeviceNotFound
-from .ports import PortFacts, list_ports
+from harness.errors import DeviceNotFound
+from harness.ports.listing import PortFacts, list_ports
 
 USB_PREFIX = "usb:"
 HWGREP_PREFIX = "hwgrep://"

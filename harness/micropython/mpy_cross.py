@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .mpy_profile import MpyCrossError
+from harness.micropython.gate import MpyCrossError
 
 V5, V6 = 5, 6
 KNOWN_VERSIONS = (V5, V6)

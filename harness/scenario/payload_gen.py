@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 
-from .verify import Digest
+from harness.digest import Digest
 
 BLOCK = 32  # bytes of one sha256
 COUNTER_BYTES = 4  # up to 2**32 blocks: 128 GiB, far more than any /usr

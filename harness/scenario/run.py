@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import snippets
-from .deadline import bounded
-from .device import Device
-from .errors import DeviceDisconnected, HarnessError
-from .layout import RUN_DIR
-from .payload_cache import PayloadCache
-from .payload_gen import GeneratedPayload
-from .results import ResultFields, StepResult
-from .servers.contract import HasTranscript, Server
-from .verify import Checksums, Digest
+from harness.deadline import bounded
+from harness.digest import Digest
+from harness.errors import DeviceDisconnected, HarnessError
+from harness.scenario.checksums import Checksums
+from harness.scenario.payload_cache import PayloadCache
+from harness.scenario.payload_gen import GeneratedPayload
+from harness.servers.contract import HasTranscript, Server
+from harness.wire import snippets
+from harness.wire.device import Device
+from harness.wire.layout import RUN_DIR
+from harness.wire.results import ResultFields, StepResult
 
 STEP_MODULE = "hil_ftp"
 GEN_MODULE = "hil_gen"  # the module's payload generator (device_scripts/hil_gen.py)
@@ -338,7 +339,7 @@ class FtpRun:
         if (result.get("sha256"), result.get("bytes")) != (payload.digest.sha256, len(payload)):
             raise HarnessError(
                 "the module generated %s (%s bytes) from seed %s, the host %s (%d bytes): "
-                "hil_ftp.gen and harness/payload_gen.py disagree"
+                "hil_ftp.gen and harness/scenario/payload_gen.py disagree"
                 % (result.get("sha256"), result.get("bytes"), payload.seed,
                    payload.digest.sha256, len(payload)))
         self.sources[local] = payload.describe()

@@ -1,4 +1,4 @@
-"""Put the device scripts and the chosen ftplib on the module (where: harness/layout.py).
+"""Put the device scripts and the chosen ftplib on the module (where: harness/wire/layout.py).
 
 Scripts go precompiled (.mpy: no parse tree to build on the module, a fraction
 of the heap and of the bytes on the link) where the module loads a .mpy, and as
@@ -7,7 +7,7 @@ a module refuses a .mpy of another version ("ValueError: incompatible .mpy file"
 A .py goes without its comments (the same code, on the same lines).
 
 Which .mpy is learned once per module: the version the module names in
-its sys.implementation (harness/mpy_compilers.py) is tried first, the other known
+its sys.implementation (harness/micropython/mpy_cross.py) is tried first, the other known
 versions after it, each by importing a tiny .mpy built by that version's mpy-cross.
 
 Files whose sha256 already matches on the module are not sent again.
@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import snippets
-from .device import Device, sha256_bytes
-from .layout import DEVICE_DIR, LIB_DIR, USER_DIR
-from .mpy_compilers import KNOWN_VERSIONS, MpyTarget, compile_for
-from .mpy_profile import MpyCrossError
-from .zpush import push_compressed_files
+from harness.deploy.zpush import push_compressed_files
+from harness.micropython.gate import MpyCrossError
+from harness.micropython.mpy_cross import KNOWN_VERSIONS, MpyTarget, compile_for
+from harness.wire import snippets
+from harness.wire.device import Device, sha256_bytes
+from harness.wire.layout import DEVICE_DIR, LIB_DIR, USER_DIR
 
 BUNDLED_FTPLIB = "ftplib.py"
 PROBE_MODULE = "hil_mpy_probe"  # the tiny module whose import says whether .mpy loads

@@ -25,8 +25,8 @@ waits a second time on a dead port.
 
 from __future__ import annotations
 
-from .errors import DeviceDisconnected
-from .serial_log import SerialPortLike
+from harness.errors import DeviceDisconnected
+from harness.wire.serial_log import SerialPortLike
 
 
 class GuardedPort:

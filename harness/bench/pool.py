@@ -33,15 +33,15 @@ from typing import Any
 import serial
 from filelock import FileLock, Timeout
 
-from . import devices_file
-from .deadline import bounded
-from .deploy import deploy
-from .device import Device, ModuleInfo
-from .emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
-from .errors import DeviceBusy, HarnessError
-from .lock_owner import forget_owner, read_owner, write_owner
-from .port_key import lock_file_name, port_key
-from .port_names import locked_port
+from harness.bench import devices_file
+from harness.bench.lock_owner import forget_owner, read_owner, write_owner
+from harness.deadline import bounded
+from harness.deploy.scripts import deploy
+from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
+from harness.errors import DeviceBusy, HarnessError
+from harness.ports.key import lock_file_name, port_key
+from harness.ports.names import locked_port
+from harness.wire.device import Device, ModuleInfo
 
 EMULATED = "emulated"
 ONLY_PROCESS = "main"  # the worker name of a run that is not split across processes
@@ -87,7 +87,7 @@ class ModuleSpec:
 
     @property
     def key(self) -> str:
-        """The port's canonical key (harness/port_key.py): COM5 for com5 or \\\\.\\COM5."""
+        """The port's canonical key (harness/ports/key.py): COM5 for com5 or \\\\.\\COM5."""
         return port_key(self.port)
 
     def describe(self, model: str = "") -> str:
@@ -311,7 +311,7 @@ def default_lock_dir() -> Path:
 
 def lock_name(port: str) -> str:
     """One file name per physical port: by-id links, COM5/com5/\\\\.\\COM5 and URL options
-    fold (harness/port_key.py); never dependent on the current folder or the port's state."""
+    fold (harness/ports/key.py); never dependent on the current folder or the port's state."""
     return lock_file_name(port)
 
 
@@ -588,7 +588,7 @@ class HeldModule:
 
     claim: Claim
     virtual: VirtualModule | None = None
-    scripts: str = ""  # the form the device scripts took on it, and why (harness/deploy.py)
+    scripts: str = ""  # the form the device scripts took on it, and why (harness/deploy/scripts.py)
 
     @property
     def emulated(self) -> bool:

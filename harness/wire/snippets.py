@@ -2,7 +2,7 @@
 
 The module runs MicroPython 1.13 (u-names only, no f-strings). The 1.13 gate
 (tests/test_micropython_gate.py) compiles every Snippet below with mpy-cross
-v5 and checks it against harness/mpy_profile.py. A template (%-fields) is
+v5 and checks it against harness/micropython/gate.py. A template (%-fields) is
 checked filled in with its `sample` values, the form the module receives.
 
 Device.eval_json sends a setup snippet, then EVAL_JSON around an expression
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .layout import LIB_DIR, SYNC_PREFIX, USER_DIR, USR, VALUE_PREFIX
+from harness.wire.layout import LIB_DIR, SYNC_PREFIX, USER_DIR, USR, VALUE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ STEP_IMPORT = Snippet("import usys, ujson\nif %r not in usys.path:\n    usys.pat
                       "import %s\n", ("/usr/hil", "/usr/hil", "hil_ftp"))
 STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
                    ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))
-# after STEP_IMPORT: import an ftplib kind the way every step will (harness/code_check.py)
+# after STEP_IMPORT: import an ftplib kind the way every step will (harness/deploy/ftplib_check.py)
 LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
 
 

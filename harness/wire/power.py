@@ -13,7 +13,7 @@ import os
 import shlex
 import subprocess
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 RESET_TIMEOUT = 30.0  # seconds the reset command may take
 

@@ -1,0 +1,9 @@
+"""The bench's modules: which module each pytest-xdist worker holds, and how it is checked.
+
+    pool.py          the pool from --device / --devices-file, selection, health, claiming
+    devices_file.py  the devices file's text (UTF-8, UTF-8 with BOM, UTF-16)
+    lock_owner.py    who holds a module's lock (pid, program, user, host, since when)
+
+May import: harness.errors, harness.deadline, harness.ports, harness.wire, harness.deploy,
+harness.emulator.
+"""
