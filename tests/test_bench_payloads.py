@@ -13,8 +13,7 @@ import pytest
 from harness.deploy.scripts import candidates, deploy, without_comments
 from harness.deploy.zpush import frames_of, push_compressed, push_compressed_files
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.micropython.gate import MpyCrossError
-from harness.micropython.mpy_cross import MpyTarget, compile_for, mpy_cross_emits
+from harness.micropython.mpy_cross import MpyCrossError, MpyTarget, compile_for, mpy_cross_emits
 from harness.report import phase_totals, scenario_record
 from harness.scenario.payload_cache import PayloadCache
 from harness.scenario.payload_gen import (
