@@ -3,14 +3,15 @@
 A row is the option's whole declaration: its name, help text and metavar, whether
 it may be repeated, its parser (values.py), its default, whether a bench PC may
 keep it in its ini file, and whether README.md's options table lists it. From it
-conftest.py declares the option and its ini setting to pytest, and
-fixtures/options.py parses it into BenchOptions; tests/test_option_table.py fails
-when pytest --help, BenchOptions or README.md's table disagree with a row.
+conftest.py declares the option to pytest, and fixtures/options.py its ini setting
+and the parse into BenchOptions; tests/test_option_table.py fails when pytest
+--help, BenchOptions, README.md's table or the bench guide disagree with a row.
 
-Adding an option: one row below (a field of the same name in fixtures/options.py's
-BenchOptions, plural for a repeatable one), then its use. A check between two
-options (e.g. --emulator-heap needs --emulator-engine=micropython) stays explicit,
-in fixtures/options.py's parse().
+Adding an option: one row below and a BenchOptions field of its name (fixtures/
+options.py; plural for a repeatable one), then its use; with readme=True, its row in
+README.md's options table, and tests/test_bad_input.py asks for one bad value. A
+check between two options (e.g. --emulator-heap needs --emulator-engine=micropython)
+stays explicit, in fixtures/options.py's parse().
 """
 
 from __future__ import annotations
