@@ -23,9 +23,8 @@ from harness.micropython import gate
 from harness.micropython.mpy_cross import MpyCrossError, compile_v5
 from harness.wire import snippets
 from harness.wire.device import Device
-from harness.wire.layout import DEVICE_DIR
+from harness.wire.layout import DEVICE_DIR, STEPS_MODULE
 
-STEPS_MODULE = "hil_ftp"  # device_scripts/hil_ftp.py: every step goes through it
 IMPORT_RULES = {  # the gate's rule -> why, for a top-level name
     "u-module": "QuecPython has only u%s",
     "cpython-only-module": "MicroPython 1.13 has no %s module",
