@@ -283,10 +283,15 @@ def op_retr(ctx, op, res):
     local = op['local']
     res['remote'] = remote
     res['local'] = local
+    # rest: resume at this offset (REST), appending to what `local` already holds
+    rest = op.get('rest', 0)
+    res['rest'] = rest
     expected = remote_size(ftp, remote, res) if op.get('check_size', True) else None
+    if expected is not None and rest:
+        expected = max(expected - rest, 0)
     h = hashlib.sha256()
     got = [0]
-    f = open(local, 'wb')
+    f = open(local, 'ab' if rest else 'wb')
 
     def on_block(block):
         f.write(block)
@@ -294,7 +299,14 @@ def op_retr(ctx, op, res):
         got[0] += len(block)
 
     try:
-        set_reply(res, ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK)))
+        if rest:
+            # rest as a str: Quectel's ftplib calls rest.startswith() after the 150 reply
+            # (an int makes it print a parse150 error, though the transfer goes on)
+            reply = ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK),
+                                   rest=str(rest))
+        else:
+            reply = ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK))
+        set_reply(res, reply)
         res['ok'] = True
     except Exception as exc:
         failure(res, exc)
@@ -304,13 +316,16 @@ def op_retr(ctx, op, res):
     res['bytes'] = got[0]
     res['size_checked'] = expected is not None
     if res['ok']:
-        check_final(res, expected, 'SIZE said %s' % expected)
-    if res['ok'] and op.get('verify_hash'):
-        verify_with_server(ftp, remote, res['sha256'], res)
+        why = 'SIZE said %s' % expected if not rest else 'SIZE less REST %s' % rest
+        check_final(res, expected, why)
     if res['ok']:
         # what the module now holds, read back from its flash
         res['file_sha256'], res['file_bytes'] = file_sha256(local)
-    elif not op.get('keep_partial'):
+    if res['ok'] and op.get('verify_hash'):
+        # the server hashes the whole file: compare the module's whole file
+        verify_with_server(ftp, remote, res['file_sha256'] if rest else res['sha256'], res)
+    if not res['ok'] and not op.get('keep_partial') and not rest:
+        # (a resumed download leaves the part the module held before)
         remove_quietly(local)
     res['local_exists'] = exists(local)
 
@@ -332,7 +347,9 @@ def op_stor(ctx, op, res):
 
     f = open(local, 'rb')
     try:
-        set_reply(res, ftp.storbinary('STOR ' + op['remote'], f, op.get('block', BLOCK),
+        # append: APPE instead of STOR (the server keeps what the file held)
+        verb = 'APPE ' if op.get('append') else 'STOR '
+        set_reply(res, ftp.storbinary(verb + op['remote'], f, op.get('block', BLOCK),
                                       on_block))
         res['ok'] = True
     except Exception as exc:
