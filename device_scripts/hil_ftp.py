@@ -360,7 +360,11 @@ def op_stor(ctx, op, res):
     res['bytes'] = sent[0]
     if res['ok']:
         check_final(res, None)
-    if res['ok'] and op.get('verify_hash'):
+    if res['ok'] and op.get('verify_hash') and op.get('append'):
+        # the server's file is what it held and then ours: the module cannot know its hash
+        res['hash_match'] = None
+        res['hash_note'] = 'not compared: an appended file holds more than the module sent'
+    elif res['ok'] and op.get('verify_hash'):
         verify_with_server(ftp, op['remote'], res['file_sha256'], res)
 
 

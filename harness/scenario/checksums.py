@@ -8,8 +8,13 @@ compared after CRLF -> LF. A scenario says which; no special class per case:
     Checksums(digest_of(data), module, server, "upload")                 # whole, both places
     Checksums(digest_of(data), module, server, "upload",
               server_must=Expected.appended(before, data))               # APPE
-    Checksums(digest_of(data), received, server, "download",
+    Checksums(digest_of(data), module, server, "download",
               device_must=Expected.from_offset(data, 2000))              # RETR after REST 2000
+                                                                         # into an empty file
+
+An Expected also says what crossed the data connection (OpResult.moved): a resumed
+download that appends to the part the module held moves Expected.from_offset(data, n),
+while the module ends up holding the whole file.
 """
 
 from __future__ import annotations
