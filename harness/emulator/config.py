@@ -49,6 +49,10 @@ class ModuleConfig:
     # call: the link-down answer, addresses "0.0.0.0"); on this PC the server sees
     # the virtual module at 127.0.0.1
     ip: str = "127.0.0.1"
+    # milliseconds from net.setModemFun(1) until the module is registered and its data call
+    # is up again (firmware_surface.NETWORK_LOSS); a real network takes seconds to tens of
+    # seconds, CI keeps it short
+    reattach_ms: int = 200
     # who runs the device code (ENGINES)
     engine: str = "cpython"
     # the micropython engine's heap in bytes: what device programs get, as on the firmware
