@@ -643,12 +643,23 @@ def download(a):
     return result
 
 
+FILL_PROBE_MS = 250  # the write speed is measured over this long at least,
+FILL_PROBE_BYTES = 4 * 1024 * 1024  # or over this many bytes, whichever comes first
+
+
 def fill(a):
-    # grow a filler file until the partition has at most `leave_free` bytes free
+    # grow a filler file until the partition has at most `leave_free` bytes free.
+    # With `budget_s`, the write speed is measured as it goes: once the whole fill would
+    # take longer than that, the step stops, removes the filler and says so (a /usr of
+    # tens of GB is not filled within a step's timeout); the host skips the scenario
     path = a['path']
     leave = a['leave_free']
+    budget_ms = int(a.get('budget_s', 0) * 1000)
     block = bytearray(4096)
     written = 0
+    need = free_space(path)[1] - leave
+    too_slow = False
+    start = ticks_ms()
     f = open(path, 'wb')
     try:
         while True:
@@ -662,26 +673,57 @@ def fill(a):
                     break
                 raise
             written += len(block)
+            if budget_ms and fill_too_slow(written, elapsed_ms(start), need, budget_ms):
+                too_slow = True
+                break
     finally:
         f.close()
-    return {'ok': True, 'step': 'fill', 'bytes': written, 'free': free_space(path)[1]}
+    spent = elapsed_ms(start)
+    result = {'ok': True, 'step': 'fill', 'bytes': written, 'ms': spent}
+    if too_slow:
+        remove_quietly(path)
+        rate = written * 1000 // max(1, spent)
+        result['ok'] = False
+        result['too_slow'] = True
+        result['rate'] = rate
+        result['estimate_s'] = need // max(1, rate)
+        result['budget_s'] = budget_ms // 1000
+        result['error'] = ('/usr has %d bytes free: filling it down to %d at the measured %d '
+                           'bytes/s would take about %d s, more than the %d s this step may '
+                           'take' % (need + leave, leave, rate, result['estimate_s'],
+                                     result['budget_s']))
+    result['free'] = free_space(path)[1]
+    return result
+
+
+def fill_too_slow(written, spent_ms, need, budget_ms):
+    # once the speed is measured: would writing all `need` bytes overrun the budget?
+    if spent_ms < FILL_PROBE_MS and written < FILL_PROBE_BYTES:
+        return spent_ms >= budget_ms
+    return spent_ms >= budget_ms or spent_ms * need > budget_ms * written
 
 
 def net(a):
-    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
+    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready.
+    # With `restore`: a module a scenario left off the network (net.getModemFun() is not
+    # 1, full functionality) is brought back first
     result = {'ok': False, 'step': 'net'}
-    try:
-        import checkNet
-        stage, state = checkNet.waitNetworkReady(a.get('timeout', 30))
-    except ImportError:
+    timeout = a.get('timeout', 30)
+    if a.get('restore'):
         try:
-            import checknet
-            stage, state = checknet.wait_network_connected(a.get('timeout', 30))
+            import net as cellular
+            result['modem_fun'] = cellular.getModemFun()
         except ImportError:
-            # not a QuecPython module (a PC): its network is the host's
-            result['ok'] = True
-            result['checknet'] = None
-            return result
+            result['modem_fun'] = None
+        if result['modem_fun'] not in (None, 1):
+            result['network_back'] = network_back(timeout)
+    ready = wait_network(timeout)
+    if ready is None:
+        # not a QuecPython module (a PC): its network is the host's
+        result['ok'] = True
+        result['checknet'] = None
+        return result
+    stage, state = ready
     result['checknet'] = [stage, state]
     result['ok'] = stage == 3 and state == 1
     if not result['ok']:

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError
+from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError, NotApplicable
 from harness.scenario import FtpRun, digest_of
 from harness.scenario.checksums import explain_text_damage, server_text_digest
 from harness.servers.idle import open_sessions
 from harness.servers.local.server import FtpServer
+from harness.wire.results import StepResult
 from tests.support import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,6 +318,9 @@ class FakeDevice:
     def makedirs(self, path: str) -> None:
         pass
 
+    def step_time(self, timeout: float) -> float:
+        return timeout
+
 
 class FakeServer:
     mode, host, port, user, password = "ftp", "h", 21, "u", "p"
@@ -353,7 +357,90 @@ def test_cleanup_names_what_it_could_not_remove() -> None:
 def test_disk_filled_removes_the_filler_when_the_block_fails() -> None:
     device = FakeDevice([])
     run = make_run(device)
-    run.step = lambda name, **a: None  # type: ignore[method-assign]
+    run.step = lambda name, **a: StepResult(True, name)  # type: ignore[method-assign]
     with pytest.raises(RuntimeError), run.disk_filled(1000):
         raise RuntimeError("the test failed inside")
     assert device.removed == [run.created.device_files[0]]
+
+
+def test_a_usr_too_big_to_fill_in_a_step_is_not_applicable() -> None:
+    # the fill step said so (it measured its speed); the scenario is skipped with its
+    # figures, the filler removed, and the step was given a share of the step's time
+    device = FakeDevice([])
+    run = make_run(device)
+    asked: dict[str, Any] = {}
+    said = "/usr has 40000000000 bytes free: ... about 2000 s, more than the 90 s"
+
+    def fill_step(name: str, **a: Any) -> StepResult:
+        asked.update(a)
+        return StepResult(False, name, {"too_slow": True, "error": said})
+
+    run.step = fill_step  # type: ignore[method-assign]
+    with pytest.raises(NotApplicable, match="about 2000 s.*--device-timeout 120 s"):
+        with run.disk_filled(1000):
+            raise AssertionError("never reached: the block does not run")
+    assert asked["budget_s"] == 90 and asked["leave_free"] == 1000
+    assert device.removed == [run.created.device_files[0]]
+
+
+# -- the fill step on CPython: the speed it measures, the budget it keeps ------------
+
+
+@pytest.fixture
+def hil_alone() -> types.ModuleType:
+    return load_module("hil_ftp_fill", ROOT / "device_scripts" / "hil_ftp.py")
+
+
+def test_fill_within_its_budget_fills(hil_alone: types.ModuleType, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FakePartition(free=64 * 4096)
+    monkeypatch.setattr(hil_alone, "free_space", disk.free_space)
+    monkeypatch.setattr(hil_alone, "open", disk.open, raising=False)
+    result = hil_alone.fill({"path": str(tmp_path / "f"), "leave_free": 4096, "budget_s": 60})
+    assert result["ok"] and result["free"] == 4096 and result["bytes"] == 63 * 4096
+
+
+def test_fill_that_would_overrun_its_budget_stops_and_removes_the_filler(
+        hil_alone: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 GB free, written at 4 KiB per simulated 10 ms: about 2.4e5 s, far over 5 s
+    disk = FakePartition(free=10 ** 9)
+    clock = [0]
+    monkeypatch.setattr(hil_alone, "free_space", disk.free_space)
+    monkeypatch.setattr(hil_alone, "open", disk.open, raising=False)
+    monkeypatch.setattr(hil_alone, "ticks_ms", lambda: clock[0])
+    monkeypatch.setattr(hil_alone, "elapsed_ms", lambda start: clock[0] - start)
+    disk.on_write = lambda: clock.__setitem__(0, clock[0] + 10)
+    path = tmp_path / "f"
+    result = hil_alone.fill({"path": str(path), "leave_free": 4096, "budget_s": 5})
+    assert not result["ok"] and result["too_slow"]
+    assert result["rate"] == 409600 and result["budget_s"] == 5
+    assert result["estimate_s"] == (10 ** 9 - 4096) // 409600
+    assert "would take about %d s, more than the 5 s" % result["estimate_s"] in result["error"]
+    assert disk.written <= 4096 * 26  # stopped once the probe had measured: 250 ms
+    assert not path.exists()
+
+
+class FakePartition:
+    """A partition of `free` bytes for the fill step: statvfs and open on the host."""
+
+    def __init__(self, free: int) -> None:
+        self.free = free
+        self.written = 0
+        self.on_write: Any = lambda: None
+
+    def free_space(self, path: str) -> tuple[int, int]:
+        return 4096, self.free - self.written
+
+    def open(self, path: str, mode: str = "r") -> Any:
+        part = self
+
+        class Filler:
+            def write(self, data: bytes) -> int:
+                part.written += len(data)
+                part.on_write()
+                return len(data)
+
+            def close(self) -> None:
+                Path(path).write_bytes(b"")  # the filler exists until the step removes it
+
+        return Filler()
