@@ -274,6 +274,70 @@ def verify_with_server(ftp, remote, mine, res):
             theirs[:12], str(mine)[:12])
 
 
+# -- the module's network: lost and back (net.setModemFun, checkNet) -----------
+
+
+def wait_network(timeout):
+    # checkNet.waitNetworkReady(timeout) -> (stage, state), (3, 1) when ready; older
+    # firmware: checknet.wait_network_connected; None where there is neither (a PC)
+    try:
+        import checkNet
+        return checkNet.waitNetworkReady(timeout)
+    except ImportError:
+        pass
+    try:
+        import checknet
+        return checknet.wait_network_connected(timeout)
+    except ImportError:
+        return None
+
+
+def network_cut(op):
+    # [bytes after which the operation takes the module off the network (None: never),
+    #  whether it did]: the op's `drop_network_after`
+    return [op.get('drop_network_after'), False]
+
+
+def cut_when(cut, moved, res):
+    # from a transfer's callback: leave the network once `moved` bytes crossed. Minimum
+    # functionality (net.setModemFun(0)) ends the data call; the firmware has no data
+    # call deactivate of its own (firmware_surface.NETWORK_LOSS)
+    if cut[0] is None or cut[1] or moved < cut[0]:
+        return
+    import net as cellular
+    cut[1] = True
+    res['network_off'] = {'bytes': moved, 'modem_fun': cellular.setModemFun(0)}
+
+
+def rejoin(cut, op, res):
+    # after the transfer, whatever its outcome: back on the network (`reattach_timeout` s)
+    if cut[1]:
+        res['network_back'] = network_back(op.get('reattach_timeout', 60))
+
+
+def network_back(timeout):
+    # net.setModemFun(1), then checkNet until the data call is up again (the firmware
+    # re-dials by itself). checkNet answers at once while the SIM is not ready yet (its
+    # stage 1), so it is asked again until `timeout` seconds have passed
+    import net as cellular
+    back = {'modem_fun': cellular.setModemFun(1), 'checknet': None}
+    start = ticks_ms()
+    while True:
+        left = timeout - elapsed_ms(start) // 1000
+        ready = wait_network(max(1, min(3600, left)))
+        back['checknet'] = list(ready) if ready is not None else None
+        if ready is None or (ready[0] == 3 and ready[1] == 1) \
+                or elapsed_ms(start) >= timeout * 1000:
+            break
+        sleep_ms(100)
+    back['ms'] = elapsed_ms(start)
+    back['ok'] = ready is not None and ready[0] == 3 and ready[1] == 1
+    if not back['ok']:
+        back['error'] = ('the network did not come back within %s s: checkNet says %s; '
+                         'check the SIM, the antenna and the APN' % (timeout, back['checknet']))
+    return back
+
+
 # -- operations: each fills `res` and sets res['ok'] -------------------------
 
 
@@ -286,12 +350,14 @@ def op_retr(ctx, op, res):
     expected = remote_size(ftp, remote, res) if op.get('check_size', True) else None
     h = hashlib.sha256()
     got = [0]
+    cut = network_cut(op)
     f = open(local, 'wb')
 
     def on_block(block):
         f.write(block)
         h.update(block)
         got[0] += len(block)
+        cut_when(cut, got[0], res)
 
     try:
         set_reply(res, ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK)))
@@ -300,6 +366,7 @@ def op_retr(ctx, op, res):
         failure(res, exc)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = got[0]
     res['size_checked'] = expected is not None
@@ -325,10 +392,12 @@ def op_stor(ctx, op, res):
         return
     h = hashlib.sha256()
     sent = [0]
+    cut = network_cut(op)
 
     def on_block(block):
         h.update(block)
         sent[0] += len(block)
+        cut_when(cut, sent[0], res)
 
     f = open(local, 'rb')
     try:
@@ -339,6 +408,7 @@ def op_stor(ctx, op, res):
         failure(res, exc, ftp, read_reply=True)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = sent[0]
     if res['ok']:

@@ -11,6 +11,7 @@ import ftplib as cpython_ftplib
 import hashlib
 import json
 import random
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -444,3 +445,106 @@ class FakePartition:
                 Path(path).write_bytes(b"")  # the filler exists until the step removes it
 
         return Filler()
+
+
+# -- the module's network, lost and back -------------------------------------------
+
+
+class FakeCellular:
+    """net and checkNet as the firmware offers them, scripted: checkNet's answers in turn."""
+
+    def __init__(self, answers: list[tuple[int, int]]) -> None:
+        self.answers = answers
+        self.levels: list[int] = []
+        self.waits: list[int] = []
+
+    def setModemFun(self, level: int) -> int:  # noqa: N802 (the firmware's name)
+        self.levels.append(level)
+        return 0
+
+    def getModemFun(self) -> int:  # noqa: N802
+        return self.levels[-1] if self.levels else 1
+
+    def waitNetworkReady(self, timeout: int) -> tuple[int, int]:  # noqa: N802
+        self.waits.append(timeout)
+        return self.answers.pop(0)
+
+
+def test_network_back_asks_checknet_again_while_the_sim_wakes(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkNet answers at once while the SIM is not ready (its stage 1): asked again
+    cellular = FakeCellular([(1, 18), (1, 18), (3, 1)])
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    monkeypatch.setattr(hil_alone, "sleep_ms", lambda ms: None)
+    back = hil_alone.network_back(20)
+    assert back["ok"] and back["checknet"] == [3, 1] and back["modem_fun"] == 0
+    assert cellular.levels == [1] and len(cellular.waits) == 3
+    assert all(1 <= t <= 20 for t in cellular.waits)
+
+
+def test_network_back_that_never_comes_says_what_checknet_said(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    cellular = FakeCellular([(2, 2)])
+    clock = [0]
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    monkeypatch.setattr(hil_alone, "ticks_ms", lambda: clock[0])
+    monkeypatch.setattr(hil_alone, "elapsed_ms", lambda start: clock[0] - start)
+
+    def wait(timeout: int) -> tuple[int, int]:
+        clock[0] += timeout * 1000  # checkNet waits out its whole timeout
+        return (2, 2)
+
+    cellular.waitNetworkReady = wait  # type: ignore[method-assign]
+    back = hil_alone.network_back(5)
+    assert not back["ok"] and back["checknet"] == [2, 2]
+    assert "did not come back within 5 s: checkNet says [2, 2]" in back["error"]
+
+
+def test_the_net_step_restores_a_module_left_off_the_network(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    cellular = FakeCellular([(3, 1), (3, 1)])
+    cellular.levels.append(0)  # a step left it at minimum functionality
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    result = hil_alone.net({"restore": True, "timeout": 10})
+    assert result["ok"] and result["modem_fun"] == 0 and result["network_back"]["ok"]
+    assert cellular.levels == [0, 1]
+
+
+class StepDevice(FakeDevice):
+    """A FakeDevice whose steps answer from a script (the `net` step of the clean-up)."""
+
+    def __init__(self, net_ok: bool) -> None:
+        super().__init__([])
+        self.net_ok = net_ok
+        self.steps: list[tuple[str, dict[str, Any]]] = []
+
+    def run_step(self, module: str, step: str, args: dict[str, Any],
+                 timeout: float = 60.0) -> StepResult:
+        self.steps.append((step, args))
+        data = {} if self.net_ok else {"error": "checkNet says [2, 2]"}
+        return StepResult(self.net_ok, step, data)
+
+
+@pytest.mark.parametrize("net_ok", [True, False])
+def test_cleanup_brings_the_network_back_after_a_cut(net_ok: bool) -> None:
+    device = StepDevice(net_ok)
+    run = make_run(device)
+    fields = run.lose_network_after(4096)
+    assert fields == {"drop_network_after": 4096, "reattach_timeout": 60}
+    path = run.device_path("x.bin")
+    if net_ok:
+        run.cleanup()
+    else:
+        with pytest.raises(HarnessError, match="off the network .*checkNet says"):
+            run.cleanup()
+    assert device.steps == [("net", {"restore": True, "timeout": 60})]
+    assert device.removed == [path]  # removed either way
+
+
+def test_cleanup_leaves_the_network_alone_when_no_step_cut_it() -> None:
+    device = StepDevice(True)
+    make_run(device).cleanup()
+    assert device.steps == []
