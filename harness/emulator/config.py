@@ -67,6 +67,8 @@ class ModuleConfig:
         if self.heap and self.engine != "micropython":
             raise ValueError("heap=%d needs engine='micropython' (the cpython engine has no "
                              "heap limit)" % self.heap)
+        if self.reattach_ms < 0:
+            raise ValueError("reattach_ms=%d: give milliseconds >= 0" % self.reattach_ms)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
