@@ -43,16 +43,16 @@ class ModuleConfig:
     boot_lines: list[str] = field(default_factory=list)
     # usys.stdin.buffer exists (binary stdin); some builds lack it
     binary_stdin: bool = True
+    # milliseconds from net.setModemFun(1) until the module is registered and its data call
+    # is up again (firmware_surface.NETWORK_LOSS); a real network takes seconds to tens of
+    # seconds, CI keeps it short
+    reattach_ms: int = 200
     # the application has disabled the REPL: every key gets "REPL refuse"
     repl_refuse: bool = False
     # the module's own IP address, as dataCall.getInfo(1, 0) reports it ("" = no data
     # call: the link-down answer, addresses "0.0.0.0"); on this PC the server sees
     # the virtual module at 127.0.0.1
     ip: str = "127.0.0.1"
-    # milliseconds from net.setModemFun(1) until the module is registered and its data call
-    # is up again (firmware_surface.NETWORK_LOSS); a real network takes seconds to tens of
-    # seconds, CI keeps it short
-    reattach_ms: int = 200
     # who runs the device code (ENGINES)
     engine: str = "cpython"
     # the micropython engine's heap in bytes: what device programs get, as on the firmware
