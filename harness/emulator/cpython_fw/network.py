@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import socket as host_socket
 import struct
+import sys
 import threading
 import time
 import weakref
@@ -31,6 +32,9 @@ from collections.abc import Callable
 from ..firmware_surface import ECONNABORTED, EHOSTUNREACH, ENOTCONN_AFTER_ABORT
 
 FULL, MINIMUM, AIRPLANE = 1, 0, 4  # net.setModemFun levels the module acts on
+# struct linger with l_onoff=1, l_linger=0: close() sends a RST. Winsock's fields are
+# u_short, POSIX's int
+RESET_ON_CLOSE = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)
 REGISTERED, NOT_REGISTERED, SEARCHING = 1, 0, 2  # net.getState()[1][0], 3GPP CGREG stat
 
 
@@ -142,8 +146,7 @@ class NetworkState:
         for sock in stranded:
             try:
                 # a RST, not a FIN: the server must not take a cut upload for a whole one
-                sock.setsockopt(host_socket.SOL_SOCKET, host_socket.SO_LINGER,
-                                struct.pack("ii", 1, 0))
+                sock.setsockopt(host_socket.SOL_SOCKET, host_socket.SO_LINGER, RESET_ON_CLOSE)
             except OSError:
                 pass
             host_socket.socket.close(sock)
