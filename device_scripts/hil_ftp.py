@@ -274,6 +274,70 @@ def verify_with_server(ftp, remote, mine, res):
             theirs[:12], str(mine)[:12])
 
 
+# -- the module's network: lost and back (net.setModemFun, checkNet) -----------
+
+
+def wait_network(timeout):
+    # checkNet.waitNetworkReady(timeout) -> (stage, state), (3, 1) when ready; older
+    # firmware: checknet.wait_network_connected; None where there is neither (a PC)
+    try:
+        import checkNet
+        return checkNet.waitNetworkReady(timeout)
+    except ImportError:
+        pass
+    try:
+        import checknet
+        return checknet.wait_network_connected(timeout)
+    except ImportError:
+        return None
+
+
+def network_cut(op):
+    # [bytes after which the operation takes the module off the network (None: never),
+    #  whether it did]: the op's `drop_network_after`
+    return [op.get('drop_network_after'), False]
+
+
+def cut_when(cut, moved, res):
+    # from a transfer's callback: leave the network once `moved` bytes crossed. Minimum
+    # functionality (net.setModemFun(0)) ends the data call; the firmware has no data
+    # call deactivate of its own (firmware_surface.NETWORK_LOSS)
+    if cut[0] is None or cut[1] or moved < cut[0]:
+        return
+    import net as cellular
+    cut[1] = True
+    res['network_off'] = {'bytes': moved, 'modem_fun': cellular.setModemFun(0)}
+
+
+def rejoin(cut, op, res):
+    # after the transfer, whatever its outcome: back on the network (`reattach_timeout` s)
+    if cut[1]:
+        res['network_back'] = network_back(op.get('reattach_timeout', 60))
+
+
+def network_back(timeout):
+    # net.setModemFun(1), then checkNet until the data call is up again (the firmware
+    # re-dials by itself). checkNet answers at once while the SIM is not ready yet (its
+    # stage 1), so it is asked again until `timeout` seconds have passed
+    import net as cellular
+    back = {'modem_fun': cellular.setModemFun(1), 'checknet': None}
+    start = ticks_ms()
+    while True:
+        left = timeout - elapsed_ms(start) // 1000
+        ready = wait_network(max(1, min(3600, left)))
+        back['checknet'] = list(ready) if ready is not None else None
+        if ready is None or (ready[0] == 3 and ready[1] == 1) \
+                or elapsed_ms(start) >= timeout * 1000:
+            break
+        sleep_ms(100)
+    back['ms'] = elapsed_ms(start)
+    back['ok'] = ready is not None and ready[0] == 3 and ready[1] == 1
+    if not back['ok']:
+        back['error'] = ('the network did not come back within %s s: checkNet says %s; '
+                         'check the SIM, the antenna and the APN' % (timeout, back['checknet']))
+    return back
+
+
 # -- operations: each fills `res` and sets res['ok'] -------------------------
 
 
@@ -291,12 +355,14 @@ def op_retr(ctx, op, res):
         expected = max(expected - rest, 0)
     h = hashlib.sha256()
     got = [0]
+    cut = network_cut(op)
     f = open(local, 'ab' if rest else 'wb')
 
     def on_block(block):
         f.write(block)
         h.update(block)
         got[0] += len(block)
+        cut_when(cut, got[0], res)
 
     try:
         if rest:
@@ -312,6 +378,7 @@ def op_retr(ctx, op, res):
         failure(res, exc)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = got[0]
     res['size_checked'] = expected is not None
@@ -340,10 +407,12 @@ def op_stor(ctx, op, res):
         return
     h = hashlib.sha256()
     sent = [0]
+    cut = network_cut(op)
 
     def on_block(block):
         h.update(block)
         sent[0] += len(block)
+        cut_when(cut, sent[0], res)
 
     f = open(local, 'rb')
     try:
@@ -356,6 +425,7 @@ def op_stor(ctx, op, res):
         failure(res, exc, ftp, read_reply=True)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = sent[0]
     if res['ok']:
@@ -664,12 +734,23 @@ def download(a):
     return result
 
 
+FILL_PROBE_MS = 250  # the write speed is measured over this long at least,
+FILL_PROBE_BYTES = 4 * 1024 * 1024  # or over this many bytes, whichever comes first
+
+
 def fill(a):
-    # grow a filler file until the partition has at most `leave_free` bytes free
+    # grow a filler file until the partition has at most `leave_free` bytes free.
+    # With `budget_s`, the write speed is measured as it goes: once the whole fill would
+    # take longer than that, the step stops, removes the filler and says so (a /usr of
+    # tens of GB is not filled within a step's timeout); the host skips the scenario
     path = a['path']
     leave = a['leave_free']
+    budget_ms = int(a.get('budget_s', 0) * 1000)
     block = bytearray(4096)
     written = 0
+    need = free_space(path)[1] - leave
+    too_slow = False
+    start = ticks_ms()
     f = open(path, 'wb')
     try:
         while True:
@@ -683,26 +764,57 @@ def fill(a):
                     break
                 raise
             written += len(block)
+            if budget_ms and fill_too_slow(written, elapsed_ms(start), need, budget_ms):
+                too_slow = True
+                break
     finally:
         f.close()
-    return {'ok': True, 'step': 'fill', 'bytes': written, 'free': free_space(path)[1]}
+    spent = elapsed_ms(start)
+    result = {'ok': True, 'step': 'fill', 'bytes': written, 'ms': spent}
+    if too_slow:
+        remove_quietly(path)
+        rate = written * 1000 // max(1, spent)
+        result['ok'] = False
+        result['too_slow'] = True
+        result['rate'] = rate
+        result['estimate_s'] = need // max(1, rate)
+        result['budget_s'] = budget_ms // 1000
+        result['error'] = ('/usr has %d bytes free: filling it down to %d at the measured %d '
+                           'bytes/s would take about %d s, more than the %d s this step may '
+                           'take' % (need + leave, leave, rate, result['estimate_s'],
+                                     result['budget_s']))
+    result['free'] = free_space(path)[1]
+    return result
+
+
+def fill_too_slow(written, spent_ms, need, budget_ms):
+    # once the speed is measured: would writing all `need` bytes overrun the budget?
+    if spent_ms < FILL_PROBE_MS and written < FILL_PROBE_BYTES:
+        return spent_ms >= budget_ms
+    return spent_ms >= budget_ms or spent_ms * need > budget_ms * written
 
 
 def net(a):
-    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
+    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready.
+    # With `restore`: a module a scenario left off the network (net.getModemFun() is not
+    # 1, full functionality) is brought back first
     result = {'ok': False, 'step': 'net'}
-    try:
-        import checkNet
-        stage, state = checkNet.waitNetworkReady(a.get('timeout', 30))
-    except ImportError:
+    timeout = a.get('timeout', 30)
+    if a.get('restore'):
         try:
-            import checknet
-            stage, state = checknet.wait_network_connected(a.get('timeout', 30))
+            import net as cellular
+            result['modem_fun'] = cellular.getModemFun()
         except ImportError:
-            # not a QuecPython module (a PC): its network is the host's
-            result['ok'] = True
-            result['checknet'] = None
-            return result
+            result['modem_fun'] = None
+        if result['modem_fun'] not in (None, 1):
+            result['network_back'] = network_back(timeout)
+    ready = wait_network(timeout)
+    if ready is None:
+        # not a QuecPython module (a PC): its network is the host's
+        result['ok'] = True
+        result['checknet'] = None
+        return result
+    stage, state = ready
     result['checknet'] = [stage, state]
     result['ok'] = stage == 3 and state == 1
     if not result['ok']:

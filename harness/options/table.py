@@ -171,6 +171,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--stall-timeout", parse_duration, default="3", metavar="SECONDS", readme=True,
                help="FTP timeout (s) the module uses where a scenario stalls a transfer "
                     "(default: 3)"),
+    OptionSpec("--network-reattach-timeout", parse_duration, default="60", metavar="SECONDS",
+               readme=True,
+               help="seconds the module waits for its network to come back in the "
+                    "network_loss scenarios (default: 60)"),
     OptionSpec("--reconnect-timeout", parse_duration, default="30", metavar="SECONDS",
                readme=True,
                help="seconds to wait for the module's port to come back after a reboot "

@@ -125,6 +125,8 @@ def transfer_html(t: Mapping[str, Any]) -> str:
     head = '<div class="hil-transfer-head">%s</div>' % " &middot; ".join(facts)
     source = ('<div class="hil-note">payload: %s</div>' % html.escape(t["payload_source"])
               if t.get("payload_source") else "")
+    source += "".join('<div class="hil-note">%s: %s</div>' % (html.escape(k), html.escape(v))
+                      for k, v in (t.get("notes") or {}).items())
     sums = checksums_html(t.get("checksums"), compared=bool(t.get("compared")),
                           damage_expected=bool(t.get("damage_expected")))
     return '<div class="hil-transfer">%s%s%s</div>' % (head, source, sums)

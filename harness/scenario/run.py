@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.digest import Digest
+from harness.errors import HarnessError, NotApplicable
 from harness.scenario import ops
 from harness.scenario.checksums import Checksums, Expected, digest_of, text_checksums
 from harness.scenario.cleanup import Created, remove_created, remove_on_device
+from harness.scenario.network_loss import cut_fields, restore_network
 from harness.scenario.outcomes import OpResult, Session, Transfer, digest_or_none
 from harness.scenario.payload_cache import PayloadCache
 from harness.scenario.payload_gen import GeneratedPayload
@@ -35,6 +37,10 @@ from harness.wire.device import Device
 from harness.wire.layout import RUN_DIR, STEPS_MODULE
 from harness.wire.results import StepResult
 
+# the share of a step's time the fill step may spend filling /usr: the rest is for its
+# speed probe, removing the filler and the round trip
+FILL_SHARE = 0.75
+
 
 class FtpRun:
     """Runs transfer steps for one test and cleans up what it created."""
@@ -42,7 +48,7 @@ class FtpRun:
     def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
                  reconnect_timeout: float = 30.0, port_host: str | None = None,
-                 cache: PayloadCache | None = None) -> None:
+                 cache: PayloadCache | None = None, reattach_timeout: float = 60.0) -> None:
         self.device = device
         self.server = server
         # the module's address as the server sees it, for PORT (None: the module's
@@ -52,6 +58,8 @@ class FtpRun:
         self.ftplib_kind = ftplib_kind
         self.step_timeout = step_timeout
         self.reconnect_timeout = reconnect_timeout
+        self.reattach_timeout = reattach_timeout  # s the module waits for its network
+        self.network_cut = False  # a step took the module off the network (cleanup checks)
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
         self.created = Created()  # removed by cleanup(), and nothing else
         self.clock = PhaseClock()
@@ -264,6 +272,13 @@ class FtpRun:
                                 stored, "download")
         return session, self.keep(Transfer(op, checks))
 
+    def lose_network_after(self, after_bytes: int) -> dict[str, Any]:
+        """Fields for ops.stor / ops.retr (or upload / download): the module leaves the
+        network once `after_bytes` crossed and comes back after the transfer, within
+        --network-reattach-timeout; the clean-up makes sure it is back."""
+        self.network_cut = True
+        return cut_fields(after_bytes, self.reattach_timeout)
+
     def network(self, timeout: float = 30.0) -> StepResult:
         """Is the module on the network (checkNet)? Kept for the report."""
         result = self.step("net", timeout=timeout)
@@ -275,12 +290,19 @@ class FtpRun:
         """Fill /usr down to `leave_free` bytes with a filler file; always removed.
 
         Removed on the way out whatever happened in the block (a failed assert,
-        a reboot of the module); if even that fails, cleanup() tries again.
+        a reboot of the module); if even that fails, cleanup() tries again. A /usr the
+        step cannot fill in its time at the write speed it measures raises NotApplicable
+        with the figures (the scenario is skipped, not timed out).
         """
         self.device.makedirs(RUN_DIR)
         filler = self.device_path("filler.bin")
+        budget = int(FILL_SHARE * self.device.step_time(self.step_timeout))
         try:
-            yield self.step("fill", path=filler, leave_free=leave_free)
+            filled = self.step("fill", path=filler, leave_free=leave_free, budget_s=budget)
+            if filled.get("too_slow"):
+                raise NotApplicable("%s (--device-timeout %.0f s)"
+                                    % (filled.get("error"), self.step_timeout))
+            yield filled
         finally:
             # a failure here is retried by cleanup()
             remove_on_device(self.device, [filler], self.reconnect_timeout)
@@ -312,9 +334,17 @@ class FtpRun:
         """Remove only what this run created, on the module and on the server.
 
         Survives a module that rebooted or re-enumerated (reconnects once); what
-        cannot be removed is named in one error at the end.
+        cannot be removed is named in one error at the end. A module a network_loss
+        step left off the network is brought back first.
         """
-        remove_created(self.created, self.device, self.server, self.reconnect_timeout)
+        offline = restore_network(self.device, self.reattach_timeout) \
+            if self.network_cut else None
+        try:
+            remove_created(self.created, self.device, self.server, self.reconnect_timeout)
+        except HarnessError as exc:
+            raise HarnessError("; ".join(filter(None, [offline, str(exc)]))) from None
+        if offline is not None:
+            raise HarnessError(offline)
 
     def _downloaded_digest(self, result: StepResult, transfer: Transfer) -> Digest | None:
         """What the module holds; for a failed download, what it received before

@@ -1,5 +1,6 @@
 """dial, the C module dataCall wraps (moddatacall.c:467-488; mpy/fw_dial.py is the
-micropython engine's): the module's own address is its ModuleConfig's `ip`."""
+micropython engine's): the module's own address is its ModuleConfig's `ip`, while its
+network (network.py) is up."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import types
 
 from ..config import ModuleConfig
 from ..cpython_surface import build_module
+from .network import NetworkState
 
 
-def build(cfg: ModuleConfig) -> types.ModuleType:
+def build(cfg: ModuleConfig, network: NetworkState) -> types.ModuleType:
     ip = cfg.ip
 
     def get_info(profile: int, ip_type: int = 0) -> tuple | int:
@@ -18,8 +20,8 @@ def build(cfg: ModuleConfig) -> types.ModuleType:
         # (moddatacall.c:226-310)
         if not 1 <= profile <= 8 or ip_type not in (0, 1, 2):
             raise ValueError("invalid value")
-        up = 1 if ip else 0
-        v4 = [up, 0, ip or "0.0.0.0", "8.8.8.8" if up else "0.0.0.0",
+        up = 1 if ip and network.up else 0
+        v4 = [up, 0, ip if up else "0.0.0.0", "8.8.8.8" if up else "0.0.0.0",
               "114.114.114.114" if up else "0.0.0.0"]
         v6 = [0, 0, "::", "::", "::"]
         if ip_type == 2:

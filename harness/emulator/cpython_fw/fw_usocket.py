@@ -16,7 +16,14 @@ import socket as host_socket
 import types
 from typing import Any
 
-from ..cpython_surface import FirmwareObject, arity_message, build_module, firmware_type
+from ..cpython_surface import (
+    FirmwareObject,
+    FirmwareType,
+    arity_message,
+    build_module,
+    firmware_type,
+)
+from .network import NetworkState
 
 ENOTCONN = 107  # MicroPython's own errno numbers (MICROPY_USE_INTERNAL_ERRNO=1)
 _SOCKET_POLL = 4096
@@ -37,6 +44,7 @@ class DeviceSocket(FirmwareObject):
     """A usocket socket: CPython's underneath, the firmware's surface and errors on top."""
 
     __slots__ = ("_sock", "_peer_closed")
+    _net: NetworkState  # the module's network (build() binds it): network.py
 
     def __init__(self, *args: int, **kwargs: Any) -> None:
         # socket(af=AF_INET, type=SOCK_STREAM, proto=0): 0-3 positional arguments, no
@@ -58,6 +66,7 @@ class DeviceSocket(FirmwareObject):
         return obj
 
     def _call(self, name: str, *args: Any) -> Any:
+        self._net.check(self._sock, name)  # the network went: the firmware's errno
         try:
             return getattr(self._sock, name)(*args)
         except OSError as exc:
@@ -65,6 +74,7 @@ class DeviceSocket(FirmwareObject):
 
     def connect(self, addr: tuple) -> None:
         self._call("connect", addr)
+        self._net.connected(self._sock)
 
     def bind(self, addr: tuple) -> None:
         self._call("bind", addr)
@@ -74,7 +84,8 @@ class DeviceSocket(FirmwareObject):
 
     def accept(self) -> tuple[DeviceSocket, tuple]:
         conn, addr = self._call("accept")
-        return DeviceSocket._wrap(conn), (addr[0], addr[1])
+        self._net.connected(conn)
+        return type(self)._wrap(conn), (addr[0], addr[1])
 
     def send(self, data: bytes) -> int:
         return self._call("send", data)
@@ -173,12 +184,13 @@ class DeviceSocket(FirmwareObject):
         return 4 if not self._peer_closed else 7  # lwIP ESTABLISHED / CLOSE_WAIT
 
     def close(self) -> None:
-        self._sock.close()  # a second close does nothing (modsocket.c:1000-1020)
+        if not self._net.keep_open(self._sock):  # an aborted connection sends no FIN
+            self._sock.close()  # a second close does nothing (modsocket.c:1000-1020)
 
     def __del__(self) -> None:
         sock = getattr(self, "_sock", None)
         if sock is not None:
-            sock.close()
+            self.close()
 
 
 def _getaddrinfo(host: str, port: int, *ignored: Any) -> list[tuple]:
@@ -191,10 +203,12 @@ def _getaddrinfo(host: str, port: int, *ignored: Any) -> list[tuple]:
     return [(fam, typ, 0, host, (addr[0], addr[1])) for fam, typ, _, _, addr in infos]
 
 
-def build() -> types.ModuleType:
+def build(network: NetworkState) -> types.ModuleType:
+    # the socket type of this module, bound to its network
+    bound = FirmwareType("socket", (DeviceSocket,), {"__slots__": (), "_net": network})
     return build_module("usocket", {
         "__init__": lambda: None,
-        "socket": DeviceSocket,
+        "socket": bound,
         "getaddrinfo": _getaddrinfo,
         "AF_INET": host_socket.AF_INET,
         "AF_INET6": host_socket.AF_INET6,
