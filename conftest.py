@@ -11,6 +11,7 @@ pytest_plugins = [
     "fixtures.xdist",  # before the plugins that import it; a worker that gives up sets the code
     "fixtures.pool",
     "fixtures.device",
+    "fixtures.labgrid",  # labgrid:// places: held per process, handed to fixtures.device
     "fixtures.ftp_server",
     "fixtures.payloads",
     "fixtures.ftplib_choice",
@@ -29,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="'emulated' (the default: one virtual QuecPython module per worker), "
                          "or pyserial ports: COM5, /dev/ttyUSB6, socket://host:port, "
                          "rfc2217://host:port, usb:SERIAL[:INTERFACE], hwgrep://REGEX; "
-                         "several: comma-separated or repeated")
+                         "labgrid://PLACE or labgrid://?TAG=VALUE (a place of a labgrid "
+                         "coordinator, one per worker); several: comma-separated or repeated")
     group.addoption("--devices-file", action="append", metavar="INI",
                     help="modules listed in an INI file: one [name] section each, with "
                          "port, model, labels (comma-separated); may be repeated")
@@ -39,8 +41,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--device-firmware", metavar="REGEX",
                     help="use only modules whose firmware version matches this regex")
     group.addoption("--device-wait", metavar="SECONDS",
-                    help="seconds to wait for a module another run holds, or its RFC 2217 "
-                         "exporter gives to another client (default: 0, give up at once)")
+                    help="seconds to wait for a module another run holds, its RFC 2217 "
+                         "exporter gives to another client, or a labgrid place another user "
+                         "holds (default: 0, give up at once)")
+    group.addoption("--labgrid-client", metavar="PATH",
+                    help="labgrid-client of labgrid's own environment, for labgrid:// "
+                         "(default: $QPY_HIL_LABGRID_CLIENT, else labgrid-client on PATH)")
+    group.addoption("--labgrid-coordinator", metavar="HOST[:PORT]",
+                    help="labgrid coordinator for labgrid:// (default: $LG_COORDINATOR, "
+                         "else 127.0.0.1:20408)")
     group.addoption("--device-timeout", metavar="SECONDS",
                     help="seconds one device step may run before it is interrupted "
                          "(default: 120)")
