@@ -18,6 +18,7 @@ pytest_plugins = [
     "fixtures.scenario",
     "fixtures.reporting",
     "fixtures.junit_properties",
+    "fixtures.allure",  # after junit_properties: its facts become Allure labels
 ]
 
 
