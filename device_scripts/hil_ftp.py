@@ -4,40 +4,32 @@
 # Rules: u-names with a CPython fallback, no f-strings, fixed 1 KiB buffers,
 # never a whole file in memory.
 #
-# Steps: upload, download (one transfer each), session (a list of operations
-# on one control connection, one result per operation), fill, net. (Payloads made
-# here from a seed: hil_gen.py, kept apart so these steps compile no more than before.)
+# Steps: upload, download (one operation each, in a['op']), session (a list of
+# operations on one control connection, one result per operation), fill, net. An
+# operation is an op_* function in OPS; the host builds its dict with the helper of the
+# same name in harness/scenario/ops.py. (Payloads made here from a seed: hil_gen.py,
+# kept apart so these steps compile no more than before; both share hil_common.py.)
 # They work with CPython's ftplib, the harness's own and Quectel's (one Error
 # class, the reply code first in its message; it may return a short download
 # without raising, so a download is checked against SIZE and its final reply).
-try:
-    import ujson as json
-except ImportError:
-    import json
-try:
-    import uhashlib as hashlib
-except ImportError:
-    import hashlib
-try:
-    import ubinascii as binascii
-except ImportError:
-    import binascii
-try:
-    import uos as os
-except ImportError:
-    import os
-try:
-    import usys as sys
-except ImportError:
-    import sys
+from hil_common import (
+    BLOCK,
+    ENOSPC,
+    error_errno,
+    free_space,
+    hashlib,
+    hexdigest,
+    os,
+    remove_quietly,
+    report,
+    sys,
+)
+
 try:
     import utime as time
 except ImportError:
     import time
 
-RESULT_PREFIX = 'HIL-RESULT '
-BLOCK = 1024
-ENOSPC = 28
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
 MAX_TEXT = 200  # longest reply or listing line kept in a result
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
@@ -65,16 +57,6 @@ def sleep_ms(ms):
         time.sleep(ms / 1000)
 
 
-def report(result):
-    # the one line the host parses; everything else printed is only logged.
-    # One write, so another thread's print cannot land inside the line.
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + '\n')
-
-
-def hexdigest(h):
-    return binascii.hexlify(h.digest()).decode()
-
-
 def clip(text):
     return str(text).strip()[:MAX_TEXT]
 
@@ -92,12 +74,6 @@ def set_reply(res, text):
     res['reply'] = clip(text)
     res['code'] = reply_code(text)
     return res
-
-
-def error_errno(exc):
-    if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
 
 
 def is_timeout(exc):
@@ -158,13 +134,6 @@ def exists(path):
         return True
     except OSError:
         return False
-
-
-def remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 # -- the FTP connection ----------------------------------------------------
@@ -254,9 +223,10 @@ def failure(result, exc, ftp=None, read_reply=False):
     return result
 
 
-def check_final(res, expected):
-    # a transfer only counts when the server's last reply is 2xx and, where
-    # SIZE answered, every byte arrived: some ftplibs call a cut download a success
+def check_final(res, expected, why=None):
+    # a transfer only counts when the server's last reply is 2xx and, where the
+    # bytes to expect are known (`why` says from what), every byte arrived: some
+    # ftplibs call a cut download a success
     res['expected_bytes'] = expected
     code = res.get('code')
     if code is None or code // 100 != 2:
@@ -265,8 +235,8 @@ def check_final(res, expected):
     elif expected is not None and res['bytes'] != expected:
         res['ok'] = False
         what = 'short' if res['bytes'] < expected else 'long'
-        res['error'] = ('%s download: got %d of %d bytes (SIZE said %d) although the ftplib '
-                        'reported %r' % (what, res['bytes'], expected, expected, res['reply']))
+        res['error'] = ('%s download: got %d of %d bytes (%s) although the ftplib '
+                        'reported %r' % (what, res['bytes'], expected, why, res['reply']))
 
 
 def remote_size(ftp, remote, res):
@@ -334,7 +304,7 @@ def op_retr(ctx, op, res):
     res['bytes'] = got[0]
     res['size_checked'] = expected is not None
     if res['ok']:
-        check_final(res, expected)
+        check_final(res, expected, 'SIZE said %s' % expected)
     if res['ok'] and op.get('verify_hash'):
         verify_with_server(ftp, remote, res['sha256'], res)
     if res['ok']:
@@ -639,12 +609,13 @@ def session(a):
 
 
 def transfer(step, op_func, a, result):
-    # one transfer on its own connection; the result is flat, as the host expects
+    # one operation (a['op']) on its own connection; the result is flat, as the host
+    # expects
     start = ticks_ms()
     ftp = open_session(a, result)
     if ftp is not None:
         result['ok'] = False
-        op_func({'ftp': ftp, 'args': a, 'extra': []}, a, result)
+        op_func({'ftp': ftp, 'args': a, 'extra': []}, a['op'], result)
         close(ftp)
     result['ms'] = elapsed_ms(start)
     result['step'] = step
@@ -652,8 +623,9 @@ def transfer(step, op_func, a, result):
 
 
 def upload(a):
-    result = {'ok': False, 'step': 'upload', 'remote': a['remote'], 'bytes': 0}
-    result['file_sha256'], result['file_bytes'] = file_sha256(a['local'])
+    op = a['op']  # a stor operation (harness/scenario/ops.py)
+    result = {'ok': False, 'step': 'upload', 'remote': op['remote'], 'bytes': 0}
+    result['file_sha256'], result['file_bytes'] = file_sha256(op['local'])
     result = transfer('upload', op_stor, a, result)
     if 'sha256' not in result:
         result['sha256'] = hexdigest(hashlib.sha256())
@@ -661,12 +633,13 @@ def upload(a):
 
 
 def download(a):
-    result = {'ok': False, 'step': 'download', 'remote': a['remote'], 'local': a['local'],
+    op = a['op']  # a retr operation (harness/scenario/ops.py)
+    result = {'ok': False, 'step': 'download', 'remote': op['remote'], 'local': op['local'],
               'bytes': 0}
     result = transfer('download', op_retr, a, result)
     if 'sha256' not in result:
         result['sha256'] = hexdigest(hashlib.sha256())
-    result['local_exists'] = exists(a['local'])
+    result['local_exists'] = exists(op['local'])
     return result
 
 
@@ -679,8 +652,7 @@ def fill(a):
     f = open(path, 'wb')
     try:
         while True:
-            st = os.statvfs(path.rsplit('/', 1)[0] or '/')
-            free = st[0] * st[4]
+            free = free_space(path)[1]
             if free <= leave:
                 break
             try:
@@ -692,8 +664,7 @@ def fill(a):
             written += len(block)
     finally:
         f.close()
-    st = os.statvfs(path.rsplit('/', 1)[0] or '/')
-    return {'ok': True, 'step': 'fill', 'bytes': written, 'free': st[0] * st[4]}
+    return {'ok': True, 'step': 'fill', 'bytes': written, 'free': free_space(path)[1]}
 
 
 def net(a):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.scenario.run import FtpRun
+from harness.scenario import FtpRun
 
 
 def test_upload_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],

@@ -19,13 +19,9 @@ from typing import Any
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError
-from harness.scenario.run import (
-    FtpRun,
-    digest_of,
-    explain_text_damage,
-    open_sessions,
-    server_text_digest,
-)
+from harness.scenario import FtpRun, digest_of
+from harness.scenario.checksums import explain_text_damage, server_text_digest
+from harness.servers.idle import open_sessions
 from harness.servers.local.server import FtpServer
 from tests.support import load_module
 
@@ -110,10 +106,11 @@ def test_steps_upload_and_download_intact(hil: types.ModuleType, server: FtpServ
     data = payload(70_000)
     local = tmp_path / "up.bin"
     local.write_bytes(data)
-    up = hil.upload(args(server, local=str(local), remote="up.bin"))
+    up = hil.upload(args(server, op=dict(local=str(local), remote="up.bin")))
     assert up["ok"] and up["code"] == 226 and up["sha256"] == digest_of(data).sha256, up
     assert server.digest("up.bin") == digest_of(data)
-    down = hil.download(args(server, local=str(tmp_path / "down.bin"), remote="up.bin"))
+    down = hil.download(args(server, op=dict(local=str(tmp_path / "down.bin"),
+                                             remote="up.bin")))
     assert down["ok"] and down["file_sha256"] == digest_of(data).sha256, down
     assert down["size_checked"] and down["expected_bytes"] == len(data)
 
@@ -155,7 +152,8 @@ def test_stalled_download_is_never_a_success(hil: types.ModuleType, lib: str,
     server.put("big.bin", payload(50_000))
     server.inject_fault("stall", after_bytes=10_000, on="retr")
     local = tmp_path / "big.bin"
-    result = hil.download(args(server, local=str(local), remote="big.bin", timeout=SHORT))
+    result = hil.download(args(server, op=dict(local=str(local), remote="big.bin"),
+                               timeout=SHORT))
     assert not result["ok"], result
     if lib == "quectel":  # it returned the first 10 000 bytes with a made-up 226
         assert result["code"] == 226 and "short download: got 10000 of 50000" in result["error"]
@@ -168,7 +166,8 @@ def test_dropped_download_is_never_a_success(hil: types.ModuleType, server: FtpS
                                              tmp_path: Path) -> None:
     server.put("big.bin", payload(50_000))
     server.inject_fault("drop_data", after_bytes=20_000, on="retr")
-    result = hil.download(args(server, local=str(tmp_path / "b.bin"), remote="big.bin"))
+    result = hil.download(args(server, op=dict(local=str(tmp_path / "b.bin"),
+                                               remote="big.bin")))
     assert not result["ok"], result
     assert result.get("code") == 426 or "short download" in result["error"], result
 
@@ -178,7 +177,8 @@ def test_download_cut_by_the_server_is_short_even_with_226(hil: types.ModuleType
                                                            tmp_path: Path) -> None:
     server.put("cut.bin", payload(5000))
     server.inject_fault("corrupt", mode="truncate", on="served")
-    result = hil.download(args(server, local=str(tmp_path / "cut.bin"), remote="cut.bin"))
+    result = hil.download(args(server, op=dict(local=str(tmp_path / "cut.bin"),
+                                               remote="cut.bin")))
     assert result["code"] == 226 and not result["ok"], result
     assert "short download: got 4999 of 5000 bytes" in result["error"]
 
@@ -188,7 +188,7 @@ def test_upload_to_a_full_disk_reports_452(hil: types.ModuleType, server: FtpSer
     local = tmp_path / "up.bin"
     local.write_bytes(payload(200_000))
     server.set_disk_free(50_000)
-    result = hil.upload(args(server, local=str(local), remote="full.bin"))
+    result = hil.upload(args(server, op=dict(local=str(local), remote="full.bin")))
     assert not result["ok"] and result["code"] == 452, result
     assert server.digest("full.bin") is None
 
@@ -356,4 +356,4 @@ def test_disk_filled_removes_the_filler_when_the_block_fails() -> None:
     run.step = lambda name, **a: None  # type: ignore[method-assign]
     with pytest.raises(RuntimeError), run.disk_filled(1000):
         raise RuntimeError("the test failed inside")
-    assert device.removed == [run.device_files[0]]
+    assert device.removed == [run.created.device_files[0]]

@@ -24,7 +24,7 @@ import pytest
 
 from harness.bench.labgrid_client import CLIENT_ENV
 from harness.bench.labgrid_place import PlaceBusy, hold_place, parse_labgrid_url
-from harness.bench.pool import LOCK_DIR_ENV
+from harness.bench.locks import LOCK_DIR_ENV
 from tests.labgrid_lab import (
     INSTALL,
     SER2NET,

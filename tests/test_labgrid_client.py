@@ -22,7 +22,8 @@ from harness.bench.labgrid_client import (
 )
 from harness.bench.labgrid_client import _last_reservation as last_reservation
 from harness.bench.labgrid_place import parse_labgrid_url, serial_url
-from harness.bench.pool import PoolConfigError, pool_from_options
+from harness.bench.pool import pool_from_options
+from harness.bench.spec import PoolConfigError
 from harness.options.values import OptionError, parse_host_port
 from harness.ports.key import port_key
 

@@ -14,9 +14,9 @@ Conventions for `platforms`: the port compiles some names only for some chip fam
 
 This file is data only: nothing here is firmware code, only descriptions of it. It was built
 from a research helper's reading of the sources (the notes beside the issue-12 work); both
-engines of the virtual module (CPython: harness/emulator/umodules.py; a real MicroPython
-interpreter) take their surface from it, and tests/test_micropython_gate.py checks device
-code's attribute uses against it.
+engines of the virtual module (CPython: harness/emulator/cpython_fw/; a real MicroPython
+interpreter: harness/emulator/mpy/) take their surface from it, and
+tests/test_micropython_gate.py checks device code's attribute uses against it.
 
 The build the virtual module emulates is BUILD: an EC600U (PLAT_Unisoc) on CURRENT
 firmware. `on_build` says whether BUILD offers a name; `platforms` says which builds do.

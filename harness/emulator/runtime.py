@@ -21,9 +21,9 @@ from pathlib import Path
 from harness.micropython.gate import first_syntax_violation
 
 from .config import ModuleConfig
+from .cpython_fw import build_builtin_modules
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS, SoftRebootRequest
-from .umodules import build_builtin_modules
 from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
 
 DEFAULT_PATH = ["", "/usr"]
