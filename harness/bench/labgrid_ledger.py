@@ -19,6 +19,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,7 +64,8 @@ class HeldNote:
         """The reservation is gone: so is its note."""
         self.path.unlink(missing_ok=True)
         self._lock.release()
-        Path(self._lock.lock_file).unlink(missing_ok=True)
+        with suppress(OSError):  # Windows: a sweeper may have it open just now
+            Path(self._lock.lock_file).unlink()
 
     def abandon(self) -> None:
         """Giving it back failed: the note stays, unlocked, for the next sweep."""
@@ -89,6 +91,9 @@ def sweep(folder: Path, client_for: Callable[[str], LabgridClient]) -> list[str]
             line = _settle(path, client_for)
         finally:
             lock.release()
+        if not path.exists():  # settled: its lock file goes too (Windows: once unlocked)
+            with suppress(OSError):
+                Path(lock.lock_file).unlink()
         if line:
             lines.append(line)
     return lines
@@ -100,12 +105,12 @@ def _settle(path: Path, client_for: Callable[[str], LabgridClient]) -> str:
     except FileNotFoundError:
         return ""  # another sweep settled it just now
     except (OSError, ValueError, TypeError):
-        _forget(path)
+        path.unlink(missing_ok=True)
         return ""
     client = client_for(note.coordinator)
     who = "pid %d on this PC, since %s" % (note.pid, note.since)
     try:
-        released = _release_if_still_ours(client, note)
+        released = release_if_still_held(client, note.token, note.owner)
         try:
             client.cancel(note.token)
         except LabgridError:
@@ -113,22 +118,20 @@ def _settle(path: Path, client_for: Callable[[str], LabgridClient]) -> str:
     except LabgridError as exc:
         return "kept the note of labgrid reservation %s (%s, holder gone): %s" % (
             note.token, who, exc)
-    _forget(path)
+    path.unlink(missing_ok=True)
     if released:
         return "released labgrid place %s: its holder (%s) ended without releasing it" % (
-            note.place, who)
+            released, who)
     return ""
 
 
-def _release_if_still_ours(client: LabgridClient, note: Note) -> bool:
+def release_if_still_held(client: LabgridClient, token: str, owner: str) -> str:
+    """Release the place reserved under `token` if `owner` (HOST/USER) still holds it;
+    its name, or "" when nothing was to release."""
     for place in client.places():
-        if place.reservation == note.token and place.acquired == note.owner:
-            client.release(place.name, holder=note.owner)
-            note.place = place.name
-            return True
-    return False
+        if place.reservation == token and place.acquired == owner:
+            client.release(place.name, holder=owner)
+            return place.name
+    return ""
 
 
-def _forget(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    Path(str(path) + ".lock").unlink(missing_ok=True)

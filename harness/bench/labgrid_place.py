@@ -18,7 +18,7 @@ a process that dies without that leaves a note that the next sweep settles
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -30,7 +30,7 @@ from harness.bench.labgrid_client import (
     ReservationInfo,
     SerialResource,
 )
-from harness.bench.labgrid_ledger import HeldNote, open_note, sweep
+from harness.bench.labgrid_ledger import HeldNote, open_note, release_if_still_held, sweep
 
 SCHEME = "labgrid://"
 REPL_RESOURCE = "repl"  # the serial port a place with several names so (add-named-match)
@@ -130,14 +130,16 @@ def hold_place(client: LabgridClient, wanted: PlaceWanted, notes: Path, wait: fl
         notify(line)
     reservation = client.reserve(wanted.filters())
     note = open_note(notes, client.address, reservation.token, reservation.owner)
+    acquiring = False
     try:
         reservation = _allocated(client, wanted, reservation, wait, notify)
         note.set_place(reservation.place)
+        acquiring = True
         name = client.acquire("+" + reservation.token)
         info, resources = client.show(name)
         url = serial_url(name, resources)
     except BaseException:  # Ctrl-C too: nothing stays reserved or acquired for nobody
-        _undo(client, reservation.token, note)
+        _undo(client, reservation.token, note, acquiring)
         raise
     return HeldPlace(client, name, reservation.token, url, dict(info.tags), note)
 
@@ -153,7 +155,7 @@ def _allocated(client: LabgridClient, wanted: PlaceWanted, reservation: Reservat
     fitting = [place for place in places if wanted.fits(place)]
     if not fitting:
         raise LabgridError("no place fits %s at the coordinator %s; there: %s" % (
-            wanted.url, client.address, _inventory(places)))
+            wanted.url, client.address, inventory(places)))
     held = "; ".join("%s %s" % (p.name, p.holder() or "is free") for p in fitting)
     if wait <= 0:
         raise PlaceBusy("%s: %s (--device-wait=SECONDS waits for it)" % (wanted.url, held))
@@ -167,19 +169,20 @@ def _allocated(client: LabgridClient, wanted: PlaceWanted, reservation: Reservat
     return allocated
 
 
-def _inventory(places: list[PlaceInfo]) -> str:
+def inventory(places: Sequence[PlaceInfo]) -> str:
+    """The coordinator's places and their tags, for a line saying none fits."""
     if not places:
         return "no places at all"
-    return "; ".join("%s (tags: %s)" % (p.name, " ".join("%s=%s" % kv for kv in p.tags.items())
-                                        or "none") for p in places)
+    return "; ".join("%s (%s)" % (p.name, " ".join("%s=%s" % kv for kv in p.tags.items())
+                                  or "no tags") for p in places)
 
 
-def _undo(client: LabgridClient, token: str, note: HeldNote) -> None:
-    """Give back what a failed hold took; what cannot be given back stays in the note."""
+def _undo(client: LabgridClient, token: str, note: HeldNote, acquiring: bool) -> None:
+    """Give back what a failed hold took (the place, once it may have been acquired; the
+    reservation); what cannot be given back stays in the note."""
     try:
-        for place in client.places():
-            if place.reservation == token and place.acquired == note.note.owner:
-                client.release(place.name, holder=note.note.owner)
+        if acquiring:
+            release_if_still_held(client, token, note.note.owner)
         client.cancel(token)
     except LabgridError:
         note.abandon()  # the next sweep on this PC settles it
