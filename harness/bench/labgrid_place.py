@@ -18,6 +18,7 @@ a process that dies without that leaves a note that the next sweep settles
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,9 +161,11 @@ def _allocated(client: LabgridClient, wanted: PlaceWanted, reservation: Reservat
     if wait <= 0:
         raise PlaceBusy("%s: %s (--device-wait=SECONDS waits for it)" % (wanted.url, held))
     notify("waiting up to %.0f s for %s: %s" % (wait, wanted.describe(), held))
+    started = time.monotonic()
     allocated = client.wait_reservation(reservation.token, wait)
-    if allocated is None:
-        raise PlaceBusy("%s: still held after %.0f s: %s" % (wanted.url, wait, held))
+    if allocated is None:  # the wait, or the test's ceiling (harness/deadline.py), ran out
+        raise PlaceBusy("%s: still held after %.0f s: %s"
+                        % (wanted.url, time.monotonic() - started, held))
     if allocated.state != "allocated":
         raise LabgridError("labgrid reservation %s for %s is %s" % (
             reservation.token, wanted.describe(), allocated.state or "unknown"))
