@@ -183,6 +183,12 @@ def test_a_killed_holders_place_is_released_by_the_next_that_asks(lab: Lab, note
         place.release()
 
 
+def _ctrl_c_reaches_python() -> None:
+    # a shell without job control starts its background jobs with SIGINT ignored, and
+    # Python keeps an ignored SIGINT ignored (no KeyboardInterrupt): as from a terminal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_releases_the_place(lab: Lab, notes: Path, tmp_path: Path) -> None:
     demo = tmp_path / "test_holds.py"
     demo.write_text(textwrap.dedent(HOLDS_AND_BLOCKS))
@@ -191,7 +197,7 @@ def test_ctrl_c_releases_the_place(lab: Lab, notes: Path, tmp_path: Path) -> Non
         pytest_cmd(tmp_path, "-p", "no:xdist", "-s", "-k", "demo", "--ftplib=bundled",
                    "--device=labgrid://lg-pass", "scenarios/test_550.py", str(demo)),
         cwd=ROOT, env=run_env(lab, notes), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, stdin=subprocess.DEVNULL)
+        text=True, stdin=subprocess.DEVNULL, preexec_fn=_ctrl_c_reaches_python)
     assert run.stdout is not None
     seen = []
     deadline = time.monotonic() + 120
