@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = labgrid_client_program()
 
 pytestmark = [
+    pytest.mark.labgrid,
     pytest.mark.skipif(PROGRAM is None, reason=INSTALL),
     pytest.mark.skipif(SER2NET is None, reason=SER2NET_MISSING),
     # pyserial 3.5's rfc2217 client still calls Thread.setName
