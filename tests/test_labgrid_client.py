@@ -7,6 +7,9 @@ forms of the URL, several serial ports, a raw TCP port, an isolated exporter.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,8 @@ from harness.bench.pool import pool_from_options
 from harness.bench.spec import PoolConfigError
 from harness.options.values import OptionError, parse_host_port
 from harness.ports.key import port_key
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PLACES = """\
 Place 'lg-pass':
@@ -211,3 +216,35 @@ def test_a_missing_labgrid_client_says_what_to_install_and_where(
     message = str(missing.value)
     assert "labgrid-client not found" in message and "pip install labgrid" in message
     assert "not in this one" in message and "#1245" in message
+
+
+def run_pytest(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in env.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
+         "scenarios/test_550.py", *args], cwd=ROOT, env=environ, capture_output=True,
+        text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(("device", "expected"), [
+    ("labgrid://", "--device=labgrid://: expected labgrid://PLACE or labgrid://?KEY=VALUE"
+                   "[&KEY=VALUE] (the place's tags, e.g. labgrid://?module=ec600u)"),
+    ("labgrid://lg-a,/dev/ttyNOPE0", "--device=labgrid://... cannot be mixed with other "
+                                     "ports (/dev/ttyNOPE0); run them separately"),
+])
+def test_a_labgrid_value_the_run_cannot_use_stops_it_before_collection(device: str,
+                                                                        expected: str) -> None:
+    proc = run_pytest("--device=%s" % device, env=dict(os.environ))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out
+    assert out.strip() == "ERROR: qpy-ftp-hil: " + expected, out
+
+
+def test_without_labgrid_client_the_run_stops_saying_what_to_install(tmp_path: Path) -> None:
+    env = dict(os.environ, **{CLIENT_ENV: str(tmp_path / "labgrid-client")})
+    proc = run_pytest("--device=labgrid://lg-a", env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert "labgrid://lg-a (model unknown) left the pool: labgrid-client not found (%s): " \
+        "install labgrid in an environment of its own" % (tmp_path / "labgrid-client") in out
+    assert "Traceback" not in out
