@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ..config import ModuleConfig
 from ..devfs import DeviceFs
+from ..firmware_text import FirmwareText
 
 
 class TextOut(Protocol):
@@ -29,6 +30,9 @@ class Board(Protocol):
 
     @property
     def fs(self) -> DeviceFs: ...
+
+    @property
+    def text(self) -> FirmwareText: ...  # how the build keeps a str (bytes, or unicode)
 
     @property
     def stdout(self) -> TextOut: ...
