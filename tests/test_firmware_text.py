@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +155,21 @@ def test_the_engine_fact_says_how_text_is_held() -> None:
     assert "str is unicode" in engine_fact(ModuleConfig(unicode=True))
     # the micropython engine's interpreter is unicode: the report says where it differs
     assert "the firmware's is bytes" in engine_fact(ModuleConfig(engine="micropython"))
+
+
+def test_a_clipped_reply_ends_on_a_whole_character(modules) -> None:
+    """hil_ftp.clip keeps MAX_TEXT bytes of a reply: on the legacy build a slice of the str
+    would halve a UTF-8 character of a file name."""
+    root = Path(__file__).resolve().parents[1] / "device_scripts"
+    for engine, unicode in (("cpython", False), ("cpython", True), ("micropython", False)):
+        device = modules(engine, unicode)
+        device.makedirs("/usr/clip")
+        for name in ("hil_ftp.py", "hil_common.py"):
+            device.push((root / name).read_bytes(), "/usr/clip/" + name)
+        reply = "550 " + "测" * 100  # 304 bytes: a cut at 200 falls inside a character
+        said = device.exec("import usys\nusys.path.insert(0, '/usr/clip')\nimport hil_ftp\n"
+                           "print(hil_ftp.clip(%s))" % snippets.mp_literal(reply))
+        assert said.strip() == "550 " + "测" * 65, (engine, unicode)  # 4 + 195 bytes
 
 
 def test_every_text_fact_names_its_lines() -> None:
