@@ -11,7 +11,6 @@ in fixed blocks, so the peak must not grow with the file size.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
@@ -23,7 +22,7 @@ from harness.emulator.config import ModuleConfig
 from harness.emulator.runtime import DeviceRuntime, InputQueue
 from harness.servers.local.server import FtpServer
 from harness.wire.layout import DEVICE_DIR, LIB_DIR, USR
-from harness.wire.snippets import STEP_IMPORT, STEP_RUN
+from harness.wire.snippets import STEP_IMPORT, step_run
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "device_scripts"
 
@@ -49,10 +48,10 @@ def _peak_of_step(root: str, step: str, args: dict, warm: dict,
     setup = STEP_IMPORT.fill(DEVICE_DIR, DEVICE_DIR, "hil_ftp")
     # a 1-byte run of the same step first: imports and CPython's own lazy set-up
     # (codecs, DNS helpers) are not the step's memory
-    error = rt.execute(setup + STEP_RUN.fill("hil_ftp", step, json.dumps(warm)))
+    error = rt.execute(setup + step_run("hil_ftp", step, warm))
     tracemalloc.start()
     tracemalloc.reset_peak()
-    error = error or rt.execute(STEP_RUN.fill("hil_ftp", step, json.dumps(args)))
+    error = error or rt.execute(step_run("hil_ftp", step, args))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     queue.put((peak, error))

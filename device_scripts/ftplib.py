@@ -133,6 +133,10 @@ def _close(sock):
 
 
 def _decode(raw, encoding):
+    # A build without unicode (the legacy firmware) takes any bytes and ignores the
+    # encoding: the str is the bytes, a UTF-8 name stays its UTF-8. A build with unicode
+    # refuses invalid UTF-8 (UnicodeError): then one character per byte, so a reply is
+    # never lost over a stray byte.
     try:
         return raw.decode(encoding)
     except (UnicodeError, ValueError):

@@ -31,7 +31,7 @@ except ImportError:
     import time
 
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
-MAX_TEXT = 200  # longest reply or listing line kept in a result
+MAX_TEXT = 200  # longest reply or listing line kept in a result, in bytes
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
 # where the harness keeps the ftplib copies it pushes; the same as harness/wire/layout.py
 # (tests/test_layout.py checks)
@@ -58,7 +58,17 @@ def sleep_ms(ms):
 
 
 def clip(text):
-    return str(text).strip()[:MAX_TEXT]
+    # At most MAX_TEXT bytes, cut where a character begins. The legacy firmware's str is
+    # bytes (no unicode), so slicing it could halve a UTF-8 character of a file name, which
+    # the host would then read as a broken one; the bytes cut alike on every build.
+    text = str(text).strip()
+    data = text.encode()
+    if len(data) <= MAX_TEXT:
+        return text
+    end = MAX_TEXT
+    while end > 0 and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return data[:end].decode()
 
 
 def reply_code(text):

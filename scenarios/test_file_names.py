@@ -1,8 +1,10 @@
 """File names beyond ASCII, as a Chinese-speaking user names files.
 
-The module's MicroPython ignores the encoding an ftplib asks for (UTF-8 always; Quectel's
-ftplib asks for 'latin-1'), and the server speaks UTF-8 (RFC 2640): the name must survive
-STOR, NLST, LIST, RETR and DELE with every ftplib, and on the module's own flash.
+The module's MicroPython ignores the encoding an ftplib asks for (Quectel's ftplib asks for
+'latin-1'), and on the legacy firmware a str is a byte string (no unicode strings): the
+host sends the name as its UTF-8 bytes, which every build reads alike, and the server
+speaks UTF-8 (RFC 2640). The name must survive STOR, NLST, LIST, RETR and DELE with every
+ftplib, and on the module's own flash.
 """
 
 from __future__ import annotations

@@ -202,6 +202,33 @@ def test_the_gate_form_is_unicode_on_and_the_legacy_form_refuses_wide_escapes(
     assert info.value.line == 1 and "SyntaxError" in info.value.stderr
 
 
+# What -mno-unicode would add to the gate's compile is the unicode-escape rule: the lexer
+# is the only place the flag changes what compiles (py/lexer.c:386-406 at e7c4b19d). The
+# gate compiles in the permissive form and says it with the rule (harness/micropython/
+# mpy_cross.py PERMISSIVE_V5); these samples hold the two to each other.
+WIDE_SAMPLES = ["x = '\\u6d4b'\n", "x = '\\U0001f600'\n", "x = '\\777'\n", "x = '\\400'\n",
+                "x = '\\u00dc\\xff\\377'\n", "x = '\u6d4b'\n", "x = b'\\u6d4b'\n",
+                "x = r'\\u6d4b'\n", "x = '\\\\u6d4b'\n", "x = '''a\n\\u0100'''\n",
+                "x = ('a'\n     '\\u0100')\n"]
+
+
+@pytest.mark.parametrize("source", WIDE_SAMPLES)
+def test_the_escape_rule_refuses_what_a_unicode_off_mpy_cross_refuses(
+        source: str, tmp_path: Path) -> None:
+    src = tmp_path / "t.py"
+    src.write_text(source, encoding="utf-8")
+    try:
+        compile_v5(src, None, MpyTarget(5))  # -mno-unicode: the legacy build's compiler
+        refused = False
+    except MpyCrossError:
+        refused = True
+    flagged = any(v.rule == "unicode-escape" for v in check_source(source))
+    assert flagged == refused, (source, flagged, refused)
+    compile_v5(src)  # the gate's own form takes every one
+    # a build with unicode takes them all: the emulator asks with unicode=True
+    assert first_syntax_violation(source, "t.py", unicode=True) is None
+
+
 def test_mpy_cross_missing_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     import builtins
 
@@ -261,6 +288,7 @@ CAUGHT = [
     ("missing-attribute", "import uos\np = uos.path.join('a', 'b')\n"),
     ("missing-attribute", "import utime\nt = utime.monotonic()\n"),
     ("missing-str-method", "s = name.removeprefix('/')\n"),
+    ("missing-str-method", "lines = text.splitlines()\n"),
     ("missing-builtin", "try:\n    pass\nexcept TimeoutError:\n    pass\n"),
     ("builtin-kwargs", "s = b.decode('utf-8', errors='replace')\n"),
     ("class-keywords", "class A(metaclass=M):\n    pass\n"),
@@ -268,6 +296,15 @@ CAUGHT = [
     ("annotation", "def f(a: int):\n    pass\n"),
     ("annotation", "def f(a) -> int:\n    pass\n"),
     ("annotation", "x: int = 3\n"),
+    ("unicode-escape", "x = '\\u6d4b'\n"),
+    ("unicode-escape", "x = 'a' + '\\U0001f600'\n"),
+    ("unicode-escape", "x = '\\777'\n"),
+    ("unicode-escape", "x = '''\nline\n\\u0100'''\n"),
+    ("unicode-escape", "def f():\n    '''a docstring is lexed too: \\u0100'''\n"),
+    ("unicode-text", "x = '\u6d4b'\n"),
+    ("unicode-text", "x = '\\xdc'\n"),
+    ("unicode-text", "x = '\\u00dc'\n"),
+    ("unicode-text", "c = chr(0x6d4b)\n"),
     ("python-syntax", "x = = 1\n"),
 ]
 
@@ -298,8 +335,7 @@ def test_violation_position_points_at_the_construct() -> None:
 
 def test_columns_count_characters_not_bytes() -> None:
     source = "s = 'ü' ; b = (n := 1)\n"
-    (v,) = check_source(source)
-    assert v.rule == "walrus"
+    v = next(v for v in check_source(source) if v.rule == "walrus")
     assert source[v.col - 1:].startswith("n :=")
 
 
@@ -329,6 +365,10 @@ ACCEPTED = [
     "TimeoutError = OSError\ntry:\n    pass\nexcept TimeoutError:\n    pass\n",
     "import ubinascii\ns = ubinascii.hexlify(b'ab').decode()\n",
     "x = [y for y in range(3)]\n",
+    # text that reads alike on every build: bytes, ASCII escapes, comments, docstrings
+    "x = b'\\xe6\\xb5\\x8b'.decode()\ny = b'\\u6d4b'\nz = r'\\u6d4b'\n",
+    "x = '\\u0041\\x41\\101\\\\u6d4b'\nc = chr(65)\n",
+    "# \u6d4b\u8bd5\ndef f():\n    '''\u6d4b\u8bd5'''\n    return 1\n",
 ]
 
 

@@ -119,7 +119,8 @@ def test_cli_exec_writes_utf8_and_keeps_line_ends_whatever_the_console(start_mod
     import sys
 
     module = start_module()
-    code = "import usys\nusys.stdout.write('ok \\u2713 caf\\u00e9\\r\\nbare lf\\nend')"
+    # the text itself, not \u escapes: its UTF-8 bytes are what every build writes back
+    code = "import usys\nusys.stdout.write('ok \u2713 caf\u00e9\\r\\nbare lf\\nend')"
     env = dict(os.environ, PYTHONIOENCODING="cp1252", PYTHONUTF8="0")
     proc = subprocess.run([sys.executable, "-m", "harness", "exec", "--device", module.port,
                            code], capture_output=True, env=env, timeout=60)

@@ -9,7 +9,8 @@ after that goes through pyserial, exactly as with a module on a bench.
     console.py           the REPL byte for byte: friendly, raw, raw-paste, soft reboot
     engine.py            who runs the device code: the engine contract and its factory
     runtime.py           the CPython engine: namespace, imports, the 1.13 compile step
-    utf8_codec.py        encode/decode always UTF-8, as MicroPython 1.13 (CPython engine)
+    firmware_text.py     text as the firmware keeps it (CPython engine): a str of bytes on the
+                         legacy build, unicode where ModuleConfig.unicode says so
     devfs.py             the module's filesystem: /usr of fixed size, /bak, /
     cpython_fw/          the CPython engine's firmware modules, one fw_*.py each
                          (usocket, uos, dataCall, checkNet, ...) behind build_builtin_modules
@@ -152,10 +153,17 @@ class VirtualModule:
 
 def engine_fact(config: ModuleConfig) -> str:
     """The report's "Engine" fact: who ran the device code, with the heap limit if any."""
+    text = "str is unicode" if config.unicode else "str is bytes (no unicode, as the " \
+        "legacy firmware)"
     if config.engine != "micropython":
-        return "cpython: CPython %d.%d.%d with the firmware's names" % sys.version_info[:3]
+        return "cpython: CPython %d.%d.%d with the firmware's names, %s" % (
+            *sys.version_info[:3], text)
     from .mpy_engine import engine_version
 
     heap = "heap %d KiB (-X heapsize=%d)" % (config.heap // 1024, config.heap) \
         if config.heap else "its default heap"
-    return "micropython: %s, %s" % (engine_version() or "MicroPython unix port", heap)
+    # its interpreter has unicode strings whatever the build: say so where it differs
+    text = "str is unicode" + ("" if config.unicode else " (the firmware's is bytes: "
+                               "len('\u6d4b') is 1 here, 3 there)")
+    return "micropython: %s, %s, %s" % (engine_version() or "MicroPython unix port", heap,
+                                        text)

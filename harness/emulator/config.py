@@ -60,6 +60,14 @@ class ModuleConfig:
     # ENGINE_SHARE); 0: the interpreter's default. A 64-bit heap holds about half the
     # objects of a module's 32-bit heap of the same size.
     heap: int = 0
+    # the firmware's str (firmware_surface.TEXT): False, a byte string, as on the legacy
+    # build QuecPython/microPython@e7c4b19d (its ports/quectel/core/source/mpconfigport.h
+    # sets no MICROPY_PY_BUILTINS_STR_UNICODE, so py/mpconfig.h:876-877 makes it 0);
+    # True, unicode, as on the newer port QuecPython/micropython@6ebc2402 (MicroPython
+    # 1.28: ports/quectel/mpconfigport.h:67 sets MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES,
+    # which turns it on at py/mpconfig.h:1351). The micropython engine's interpreter is
+    # unicode whatever this says; it compiles by it (an escape above 0xFF is refused).
+    unicode: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

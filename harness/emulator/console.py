@@ -103,7 +103,7 @@ class Console:
         self._hand_input_to_program()
         current = RAW if mode == "exec" and self._in_raw else FRIENDLY
         try:
-            return self.runtime.execute(source.decode("utf-8", "replace"), mode)
+            return self.runtime.execute(source, mode)  # bytes: the engine reads them
         except SoftRebootRequest:
             self.queue.clear()
             self.soft_reboot()
@@ -116,7 +116,7 @@ class Console:
     def friendly(self) -> str:
         self._in_raw = False
         self.send(b">>> ")
-        lines: list[str] = []
+        lines: list[bytes] = []
         line = bytearray()
         while True:
             c = self.read_byte()
@@ -144,18 +144,18 @@ class Console:
                 continue
             if c == 13:
                 self.send(b"\r\n")
-                text = line.decode("utf-8", "replace")
+                text = bytes(line)  # the engine reads the bytes as its build does
                 line.clear()
-                if lines or text.rstrip().endswith(":"):
+                if lines or text.rstrip().endswith(b":"):
                     if text.strip():
                         lines.append(text)
                         self.send(b"... ")
                         continue
-                    text = "\n".join(lines) + "\n"
+                    text = b"\n".join(lines) + b"\n"
                     lines.clear()
-                    self._report(self.execute(text.encode(), "exec"))
+                    self._report(self.execute(text, "exec"))
                 elif text.strip():
-                    self._report(self.execute(text.encode(), "single"))
+                    self._report(self.execute(text, "single"))
                 return FRIENDLY
             if c == 10:
                 continue

@@ -4,6 +4,11 @@ Virtual paths look like the module's (`/usr/hil/x.py`, `usr/x.txt` from `/`).
 `/usr` is the only writable partition and has a fixed size: a write that
 would need more blocks than are free raises OSError(28), as littlefs does.
 `/bak` is read-only and `/` is not writable.
+
+Names and text are the firmware's str (firmware_text.py): without unicode a name's bytes
+are the host file's name, as littlefs keeps the bytes it is given (extmod/vfs_lfsx.c:179
+takes a path's bytes, :300 gives a name's back as a str), and a text-mode file reads and
+writes bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from .firmware_text import FirmwareText
+
 WRITABLE_PARTITION = "/usr"
 
 
@@ -23,8 +30,10 @@ def device_oserror(code: int) -> OSError:
 
 
 class DeviceFs:
-    def __init__(self, root: Path, usr_bytes: int, block_size: int = 4096) -> None:
+    def __init__(self, root: Path, usr_bytes: int, block_size: int = 4096,
+                 text: FirmwareText | None = None) -> None:
         self.root = root
+        self.text = text or FirmwareText(unicode=False)
         self.usr_bytes = usr_bytes
         self.block_size = block_size
         self.cwd = "/"
@@ -45,7 +54,7 @@ class DeviceFs:
 
     def host(self, path: str) -> Path:
         vpath = self.virtual(path)
-        return self.root / vpath.lstrip("/")
+        return self.root / self.text.host_name(vpath.lstrip("/"))
 
     def is_writable(self, path: str) -> bool:
         vpath = self.virtual(path)
@@ -92,15 +101,18 @@ class DeviceFs:
         if writing:
             self.require_writable(path)
         host = self.host(path)
+        if "b" not in mode and not args and "encoding" not in kwargs:
+            kwargs["encoding"] = self.text.file_encoding  # a text file's str is its bytes
         try:
             raw = open(host, mode, *args, **kwargs)  # noqa: SIM115
         except OSError as exc:
             raise device_oserror(exc.errno or errno.EIO) from None
-        return DeviceFile(raw, self, writing)
+        return DeviceFile(raw, self, writing, "b" in mode)
 
     def listdir(self, path: str = "") -> list[str]:
         try:
-            return sorted(os.listdir(self.host(path or self.cwd)))
+            return sorted(self.text.device_name(name)
+                          for name in os.listdir(self.host(path or self.cwd)))
         except OSError as exc:
             raise device_oserror(exc.errno or errno.EIO) from None
 
@@ -151,17 +163,20 @@ class DeviceFs:
 class DeviceFile:
     """A file on the module: checks every write against the free space."""
 
-    def __init__(self, raw, fs: DeviceFs, writable: bool) -> None:
+    def __init__(self, raw, fs: DeviceFs, writable: bool, binary: bool = False) -> None:
         self._raw = raw
         self._fs = fs
         self._writable = writable
+        self._binary = binary
 
     def write(self, data) -> int:
         if not self._writable:
             raise device_oserror(errno.EBADF)
         pos = self._raw.tell()
         size = os.fstat(self._raw.fileno()).st_size
-        encoded = len(data.encode()) if isinstance(data, str) else len(data)
+        if isinstance(data, str) and self._binary:
+            data = self._fs.text.bytes_of(data)  # a str's buffer is its bytes (objstr.c:1931)
+        encoded = len(self._fs.text.bytes_of(data)) if isinstance(data, str) else len(data)
         self._fs.check_growth(size, max(size, pos + encoded))
         return self._raw.write(data)
 

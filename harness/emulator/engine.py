@@ -20,8 +20,9 @@ class Engine(Protocol):
     executing: bool  # a program is running (a Ctrl-C is the program's)
     kbd_intr_enabled: bool  # micropython.kbd_intr(3) is in force
 
-    def execute(self, source: str, mode: str = "exec") -> str | None:
-        """Run code as the REPL does; MicroPython's error text, or None."""
+    def execute(self, source: bytes, mode: str = "exec") -> str | None:
+        """Run code as the REPL does: the bytes it received, read as the engine's build
+        reads them (firmware_text.py); MicroPython's error text, or None."""
 
     def soft_reset(self) -> None:
         """Ctrl-D: globals, imported modules and sys.path are gone."""

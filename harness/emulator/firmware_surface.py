@@ -13,6 +13,9 @@ None means unbounded (a VAR / KW declaration without an upper bound).
 Conventions for `platforms`: the port compiles some names only for some chip families
 (PLAT_ASR, PLAT_Unisoc, PLAT_RDA, PLAT_Qualcomm); "all" means unconditional.
 
+TEXT (below SURFACE's modules) is how the build keeps a str: the legacy build has no unicode
+strings, the newer port QuecPython/micropython has them; each fact with its lines in both.
+
 This file is data only: nothing here is firmware code, only descriptions of it. It was built
 from a research helper's reading of the sources (the notes beside the issue-12 work); both
 engines of the virtual module (CPython: harness/emulator/cpython_fw/; a real MicroPython
@@ -700,6 +703,232 @@ _net = ModuleSurface(
          "218-284).",
 )
 
+# --------------------------------------------------------------------------------------------
+# Text: how the build keeps a str. The legacy build (REPO@COMMIT) has no unicode strings; the
+# newer port (NEW_REPO@NEW_COMMIT, MicroPython 1.28) has them. Each fact says what each does,
+# with sources; `probe` is device code that shows it through the REPL, printing `legacy` on a
+# build without unicode and `unicode` on one with it (an error as its last traceback line).
+# The CPython engine follows ModuleConfig.unicode (firmware_text.py); the micropython engine's
+# interpreter is unicode whatever the build, and compiles by the build (the 1.13 gate).
+# tests/test_firmware_text.py runs every probe on both engines.
+# --------------------------------------------------------------------------------------------
+
+NEW_REPO = "QuecPython/micropython"
+NEW_COMMIT = "6ebc2402"  # 6ebc2402e9b11ec4ffc99d3f6939d5fa4772516b (2026-03-26, MicroPython 1.28.0)
+
+
+def span(path: str, first: int, last: int, what: str) -> str:
+    """A `source` string for lines first-last of the legacy build."""
+    return f"{REPO}@{COMMIT}:{path}:{first}-{last} ({what})"
+
+
+def at_new(path: str, line: int | str, what: str) -> str:
+    """A `source` string in the newer port."""
+    return f"{NEW_REPO}@{NEW_COMMIT}:{path}:{line} ({what})"
+
+
+@dataclass(frozen=True)
+class TextFact:
+    """One way the build's str shows, without unicode (legacy) and with it (unicode)."""
+
+    source: str  # the legacy build's lines
+    legacy: str  # what the legacy build does
+    unicode: str  # what a build with unicode does (the newer port)
+    unicode_source: str = ""
+    probe: str = ""  # device code showing it ("" where no REPL line can)
+    legacy_out: str = ""  # what the probe prints on the legacy build
+    unicode_out: str = ""  # ... and on a build with unicode
+    emulated_by: str = ""  # where the CPython engine does it (harness/emulator/...)
+
+
+TEXT: dict[str, TextFact] = {
+    "build": TextFact(
+        span(SRC + "mpconfigport.h", 42, 66, "the MICROPY_PY_BUILTINS_* settings: no "
+             "STR_UNICODE") + "; " + span("py/mpconfig.h", 876, 882, "STR_UNICODE defaults "
+                                           "to 0, STR_UNICODE_CHECK to STR_UNICODE"),
+        legacy="str is a byte string; nothing checks that it holds UTF-8",
+        unicode="str is unicode, checked UTF-8",
+        unicode_source=at_new("ports/quectel/mpconfigport.h", 67, "MICROPY_CONFIG_ROM_LEVEL "
+                              "(MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)") + "; " + at_new(
+            "py/mpconfig.h", "1351-1356", "STR_UNICODE (ROM_LEVEL_AT_LEAST_EXTRA_FEATURES), "
+            "STR_UNICODE_CHECK (STR_UNICODE)"),
+        probe="print(len('测'))", legacy_out="3", unicode_out="1",
+        emulated_by="config.py ModuleConfig.unicode; firmware_text.py FirmwareText"),
+    "literal": TextFact(
+        span("py/lexer.c", 408, 411, "a character that is not an escape is added as a "
+             "byte"),
+        legacy="a non-ASCII literal is its UTF-8 bytes: '测' == '\\xe6\\xb5\\x8b'",
+        unicode="the same bytes, read as characters: '测' is one character",
+        probe="print('测' == '\\xe6\\xb5\\x8b')", legacy_out="True", unicode_out="False",
+        emulated_by="firmware_text.py FirmwareText.source (latin-1 before compile)"),
+    "escape-byte": TextFact(
+        span("py/lexer.c", 397, 400, "without unicode every escape is added as an 8-bit "
+             "byte"),
+        legacy="'\\u00dc' is the one byte 0xDC, not UTF-8",
+        unicode="'\\u00dc' is U+00DC, two bytes in UTF-8",
+        unicode_source=span("py/lexer.c", 386, 391, "with unicode: vstr_add_char"),
+        probe="print('\\u00dc'.encode())", legacy_out="b'\\xdc'",
+        unicode_out="b'\\xc3\\x9c'",
+        emulated_by="firmware_text.py FirmwareText.source"),
+    "escape-wide": TextFact(
+        span("py/lexer.c", 401, 405, "an escape above 0xFF makes the token invalid") + "; "
+        + span("py/parse.c", 1157, 1158, "'invalid syntax'"),
+        legacy="an escape above 0xFF ('\\u6d4b', '\\U0001f600', '\\777') is SyntaxError: "
+               "invalid syntax; nothing in the program runs",
+        unicode="compiles (up to U+10FFFF)",
+        unicode_source=at_new("py/lexer.c", "495-498", "a valid unicode character in a "
+                              "str"),
+        probe="x = '\\u6d4b'\nprint(len(x))", legacy_out="SyntaxError: invalid syntax",
+        unicode_out="1",
+        emulated_by="harness/micropython/gate.py rule unicode-escape, through "
+                    "runtime.check_mpy_113 (both engines: the micropython engine compiles "
+                    "by the build)"),
+    "len-index-slice": TextFact(
+        span("py/obj.c", 516, 524, "len() of a str is its byte count") + "; " + span(
+            "py/objstr.c", 417, 447, "index and slice by byte; an index gives a 1-byte "
+            "str") + "; " + span("py/objstr.c", 2201, 2212, "iteration by byte"),
+        legacy="len, index, slice and iteration count bytes: '测'[0] is b'\\xe6' as a str",
+        unicode="they count characters",
+        unicode_source=at_new("py/objstrunicode.c", "106-107", "len: utf8_charlen"),
+        probe="print('测'[0].encode(), '测'[1:].encode(), len([c for c in '测']))",
+        legacy_out="b'\\xe6' b'\\xb5\\x8b' 3", unicode_out="b'\\xe6\\xb5\\x8b' b'' 1",
+        emulated_by="firmware_text.py: the latin-1 view (one character per byte)"),
+    "find": TextFact(
+        span("py/objstr.c", 723, 739, "find/index answer a byte offset without unicode"),
+        legacy="find() and index() give byte offsets",
+        unicode="character offsets",
+        unicode_source=span("py/objstr.c", 734, 737, "utf8_ptr_to_index with unicode"),
+        probe="print('a测b'.find('b'))", legacy_out="4", unicode_out="2",
+        emulated_by="firmware_text.py: the latin-1 view"),
+    "encode": TextFact(
+        span("py/objstr.c", 1905, 1928, "decode and encode never look at the encoding"),
+        legacy="encode() gives the str's bytes whatever the encoding ('latin-1' included)",
+        unicode="the same: UTF-8 whatever the encoding",
+        probe="print('测'.encode('latin-1'))", legacy_out="b'\\xe6\\xb5\\x8b'",
+        unicode_out="b'\\xe6\\xb5\\x8b'",
+        emulated_by="firmware_text.py TextCalls.method"),
+    "decode": TextFact(
+        span("py/objstr.c", 157, 190, "str(bytes, enc): utf8_check only with "
+             "STR_UNICODE_CHECK"),
+        legacy="decode() takes any bytes: b'\\xff'.decode() is a 1-byte str",
+        unicode="invalid UTF-8 is a bare UnicodeError",
+        unicode_source=at_new("py/objstr.c", "219-223", "utf8_check, UnicodeError"),
+        probe="print(len(b'\\xff'.decode('utf-8')))", legacy_out="1",
+        unicode_out="UnicodeError:",
+        emulated_by="firmware_text.py FirmwareText.text_of"),
+    "str-decode": TextFact(
+        span("py/objstr.c", 1944, 1954, "without unicode str and bytes share one method "
+             "table, with encode and decode") + "; " + span("py/objstr.c", 209, 211,
+                                                             "bytes(b) is b"),
+        legacy="str has decode() and bytes has encode(): each gives its own bytes back",
+        unicode="AttributeError: 'str' object has no attribute 'decode'",
+        probe="print('ab'.decode(), b'ab'.encode())", legacy_out="ab b'ab'",
+        unicode_out="AttributeError: 'str' object has no attribute 'decode'",
+        emulated_by="firmware_text.py TextCalls.method"),
+    "buffer": TextFact(
+        span("py/objstr.c", 1931, 1942, "a str's buffer is its bytes"),
+        legacy="a str given where a buffer goes (socket send, uhashlib, ubinascii, a "
+               "binary file's write) is its bytes",
+        unicode="the same: its UTF-8 bytes",
+        probe="import uhashlib, ubinascii\n"
+              "print(ubinascii.hexlify(uhashlib.sha256('测').digest())[:12])",
+        legacy_out="b'eb11d56ba8b5'", unicode_out="b'eb11d56ba8b5'",
+        emulated_by="firmware_text.py TextCalls.method (send, sendall, sendto); "
+                    "cpython_fw/ulib.py; devfs.py DeviceFile.write"),
+    "chr-ord": TextFact(
+        span("py/modbuiltins.c", 165, 172, "chr() without unicode: range(256)") + "; "
+        + span("py/modbuiltins.c", 358, 381, "ord() of a str counts its bytes"),
+        legacy="chr() above 255 is ValueError: chr() arg not in range(256); ord('测') is "
+               "TypeError: ord() expected a character, but string of length 3 found",
+        unicode="chr(0x6d4b) is '测', ord('测') is 27979",
+        unicode_source=span("py/modbuiltins.c", 138, 164, "chr() with unicode"),
+        probe="print(ord('测'), chr(0x6d4b).encode())",
+        legacy_out="TypeError: ord() expected a character, but string of length 3 found",
+        unicode_out="27979 b'\\xe6\\xb5\\x8b'",
+        emulated_by="firmware_text.py TextCalls.chr (ord needs nothing)"),
+    "repr": TextFact(
+        span("py/objstr.c", 48, 85, "repr: bytes 0x80-0xFF of a str as they are") + "; "
+        + span("py/objstr.c", 113, 134, "print(str): its bytes"),
+        legacy="repr() and print() of a str write its bytes inside the quotes: "
+               "print(['é']) shows ['é']",
+        unicode="repr() escapes every non-ASCII character: ['\\xe9']",
+        unicode_source=span("py/objstrunicode.c", 43, 85, "uni_print_quoted"),
+        probe="print(['é'], len(repr('é')))", legacy_out="['é'] 4",
+        unicode_out="['\\xe9'] 6",
+        emulated_by="firmware_text.py FirmwareText.repr, TextCalls.print"),
+    "format": TextFact(
+        span("py/mpprint.c", 62, 65, "a width pads by bytes") + "; " + span(
+            "py/objstr.c", 1373, 1382, "'{:.N}' cuts at N bytes") + "; " + span(
+            "py/objstr.c", 1568, 1587, "'%.Ns' likewise"),
+        legacy="widths and precisions count bytes: '%-4s|' % 'é' is 'é  |'",
+        unicode="the same (the lengths are bytes there too)",
+        probe="print('%-4s|' % 'é', '{:.2}'.format('测').encode())",
+        legacy_out="é  | b'\\xe6\\xb5'", unicode_out="é  | b'\\xe6\\xb5'",
+        emulated_by="firmware_text.py: the latin-1 view (not with unicode on the CPython "
+                    "engine: see tests/test_firmware_text.py CPYTHON_UNICODE_GAPS)"),
+    "json-dumps": TextFact(
+        span("py/objstr.c", 88, 110, "JSON: bytes from 0x20 up as they are"),
+        legacy="ujson.dumps writes text as it is, never \\u-escaped",
+        unicode="the same",
+        probe="import ujson\nprint(ujson.dumps(['é']))", legacy_out='["é"]',
+        unicode_out='["é"]', emulated_by="firmware_text.py FirmwareText.json_dumps"),
+    "json-loads": TextFact(
+        span("extmod/modujson.c", 166, 180, "a \\uXXXX escape through vstr_add_char, "
+             "anything else a byte") + "; " + span("py/vstr.c", 148, 174, "vstr_add_char "
+                                                    "without unicode: one byte"),
+        legacy="ujson.loads keeps raw UTF-8 bytes, and cuts a \\uXXXX escape to its low "
+               "byte: '\"\\\\u6d4b\"' gives 'K'",
+        unicode="the escape is its UTF-8",
+        unicode_source=at_new("extmod/modjson.c", "224-233", "vstr_add_char"),
+        probe="import ujson\nprint(ujson.loads('\"\\\\u6d4b\"').encode(), "
+              "len(ujson.loads('\"测\"')))",
+        legacy_out="b'K' 3", unicode_out="b'\\xe6\\xb5\\x8b' 1",
+        emulated_by="firmware_text.py FirmwareText.json_loads"),
+    "text-file": TextFact(
+        span("py/stream.c", 112, 196, "read(n) of a text stream counts characters only "
+             "with unicode"),
+        legacy="a text-mode file's read(n) gives n bytes",
+        unicode="n characters",
+        probe="f = open('/usr/hil-text.txt', 'w')\nf.write('测x')\nf.close()\n"
+              "f = open('/usr/hil-text.txt')\nprint(f.read(1).encode())\nf.close()",
+        legacy_out="b'\\xe6'", unicode_out="b'\\xe6\\xb5\\x8b'",
+        emulated_by="devfs.py DeviceFs.open (the file's encoding)"),
+    "file-names": TextFact(
+        at(_LFSX, 179, "a path's bytes in: mp_obj_str_get_str") + "; " + at(
+            _LFSX, 300, "a name's bytes out as a str: mp_obj_new_str"),
+        legacy="a file name is its bytes: uos.listdir gives '测.t' as 5 bytes",
+        unicode="as characters",
+        probe="import uos\nopen('/usr/测.t', 'w').close()\n"
+              "print([len(n) for n in uos.listdir('/usr') if n.endswith('.t')])",
+        legacy_out="[5]", unicode_out="[3]",
+        emulated_by="devfs.py DeviceFs.host / listdir (FirmwareText.host_name)"),
+    "ascii-rules": TextFact(
+        span("py/unicode.c", 52, 69, "the only character table is ASCII's") + "; " + span(
+            "py/objstr.c", 519, 545, "split() on it") + "; " + span(
+            "py/objstr.c", 797, 815, "strip() on ' \\t\\n\\r\\v\\f'") + "; " + span(
+            "py/objstr.c", 1822, 1874, "upper/lower/isX byte by byte"),
+        legacy="whitespace and case are ASCII's: 'é'.upper() is 'é', '\\xa0' is no space",
+        unicode="the same: these look at bytes with unicode too",
+        probe="print('é'.upper() == 'é', '\\xa0'.isspace(), len('a\\x85b'.split()))",
+        legacy_out="True False 1", unicode_out="True False 1",
+        emulated_by="firmware_text.py TextCalls (split, strip, upper, isspace, ...)"),
+    "mpy-flag": TextFact(
+        span("py/persistentcode.h", 47, 50, "a .mpy's feature flags: bit 1 is "
+             "STR_UNICODE") + "; " + span("py/persistentcode.c", 553, 559, "a .mpy whose "
+                                            "flags differ is an incompatible .mpy file"),
+        legacy="loads only .mpy compiled with -mno-unicode; says mpy 5 in "
+               "sys.implementation",
+        unicode="a v5 build with unicode says 517 (5 | 0x200)",
+        emulated_by="harness/micropython/mpy_cross.py (deploy compiles for the module's "
+                    "flags); cpython_fw/fw_usys.py implementation.mpy"),
+    "no-splitlines": TextFact(
+        span("py/mpconfig.h", 906, 907, "MICROPY_PY_BUILTINS_STR_SPLITLINES (0); the port "
+             "does not set it"),
+        legacy="str has no splitlines()",
+        unicode="(a build setting, not unicode's)",
+        emulated_by="harness/micropython/gate.py rule missing-str-method"),
+}
+
 SURFACE: dict[str, ModuleSurface] = {
     "usocket": _usocket,
     "uos": _uos,
@@ -858,5 +1087,10 @@ if __name__ == "__main__":  # print the table: python -m harness.emulator.firmwa
             for name, e in cls.members.items():
                 print("    %-22s %-12s (%s, %s)" % (name, e.kind, e.min_args, e.max_args))
     print("when the network goes:")
-    for key, fact in NETWORK_LOSS.items():
-        print("  %-24s %s\n  %-24s   [%s]" % (key, fact.what, "", fact.source))
+    for key, loss in NETWORK_LOSS.items():
+        print("  %-24s %s\n  %-24s   [%s]" % (key, loss.what, "", loss.source))
+    print("text (legacy build: no unicode strings; with unicode: %s@%s)" % (NEW_REPO,
+                                                                          NEW_COMMIT))
+    for name, fact in TEXT.items():
+        print("  %-16s %s\n  %-16s with unicode: %s\n  %-16s %s" % (
+            name, fact.legacy, "", fact.unicode, "", fact.source))

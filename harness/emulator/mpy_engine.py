@@ -182,14 +182,17 @@ class MicroPythonRuntime:
             elif not self.config.ignore_ctrl_c:
                 os.kill(self._proc.pid, signal.SIGINT)  # the unix port: KeyboardInterrupt
 
-    def execute(self, source: str, mode: str = "exec") -> str | None:
+    def execute(self, source: bytes | str, mode: str = "exec") -> str | None:
+        if isinstance(source, str):
+            source = source.encode("utf-8")
         try:
-            check_mpy_113(source, "<stdin>")
+            # the interpreter is unicode; what it compiles follows the module's build
+            check_mpy_113(source.decode("utf-8", "replace"), "<stdin>", self.config.unicode)
         except SyntaxError as exc:
             return format_syntax_error(exc)
         with self._lock:
             self.executing = True
-        self._send("X", (b"s" if mode == "single" else b"x") + source.encode("utf-8"))
+        self._send("X", (b"s" if mode == "single" else b"x") + source)
         try:
             return self._serve_program()
         finally:
@@ -234,7 +237,7 @@ class MicroPythonRuntime:
         host = self.root.joinpath(*parts) if parts[0] in ("usr", "bak") \
             else self.root.joinpath(".top", *parts)
         try:
-            check_mpy_113(host.read_text(encoding="utf-8"), vpath)
+            check_mpy_113(host.read_text(encoding="utf-8"), vpath, self.config.unicode)
         except (OSError, UnicodeDecodeError):
             return ""
         except SyntaxError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import errno
+import ftplib
 import posixpath
 import signal
 import threading
@@ -17,6 +18,7 @@ import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from harness.micropython.gate import first_syntax_violation
 
@@ -26,7 +28,7 @@ from .cpython_fw.host_sockets import ftplib_on
 from .cpython_fw.network import NetworkState
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS, SoftRebootRequest
-from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
+from .firmware_text import TEXT_HELPER, FirmwareText, TextCalls, compile_device_code
 
 DEFAULT_PATH = ["", "/usr"]
 
@@ -69,9 +71,10 @@ class InputQueue:
             self._buf.clear()
 
 
-def check_mpy_113(source: str, filename: str) -> None:
-    """What MicroPython 1.13's compiler refuses (f-strings, walrus, ...) fails here too."""
-    problem = first_syntax_violation(source, filename)
+def check_mpy_113(source: str, filename: str, unicode: bool = False) -> None:
+    """What MicroPython 1.13's compiler refuses (f-strings, walrus, ...) fails here too;
+    an escape above 0xFF only where the build has no unicode (py/lexer.c:397-405)."""
+    problem = first_syntax_violation(source, filename, unicode)
     if problem is not None and problem.rule != "python-syntax":
         raise SyntaxError(problem.message, (filename, problem.line, problem.col, None))
 
@@ -87,13 +90,18 @@ def read_exactly(stdin: InputQueue, size: int) -> bytes:
 
 
 class DeviceStdout:
-    """print() on the module: text goes to the REPL link, '\\n' becomes '\\r\\n'."""
+    """print() on the module: text goes to the REPL link, '\\n' becomes '\\r\\n'.
 
-    def __init__(self, send: Callable[[bytes], None]) -> None:
+    A str is written as its bytes on the firmware's build (firmware_text.py): UTF-8 with
+    unicode, the bytes it holds without."""
+
+    def __init__(self, send: Callable[[bytes], None], text: FirmwareText | None = None
+                 ) -> None:
         self._send = send
+        self._text = text or FirmwareText(unicode=True)  # the micropython engine's
 
     def write(self, text: str | bytes) -> int:
-        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        data = self._text.bytes_of(text) if isinstance(text, str) else bytes(text)
         self._send(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         return len(text)
 
@@ -105,10 +113,12 @@ class DeviceRuntime:
     def __init__(self, config: ModuleConfig, root: Path, send: Callable[[bytes], None],
                  stdin: InputQueue) -> None:
         self.config = config
-        self.fs = DeviceFs(root, config.usr_bytes, config.block_size)
+        self.text = FirmwareText(config.unicode)
+        self.fs = DeviceFs(root, config.usr_bytes, config.block_size, self.text)
         self.network = NetworkState(config.reattach_ms / 1000)
         self._host_ftplib: types.ModuleType | None = None
-        self.stdout = DeviceStdout(send)
+        self.stdout = DeviceStdout(send, self.text)
+        self._text_calls = TextCalls(self.text, self.stdout.write)
         self.stdin = stdin
         self.kbd_intr_enabled = True
         self.executing = False
@@ -168,7 +178,10 @@ class DeviceRuntime:
         table = dict(vars(builtins))
         table["open"] = self.fs.open
         table["__import__"] = self.import_module
-        table[CODEC_HELPER] = codec_call  # MicroPython ignores the encoding: utf8_codec.py
+        # text as the firmware keeps it (firmware_text.py): what compiled code calls
+        calls = self._text_calls
+        table.update({TEXT_HELPER: calls, "chr": calls.chr, "repr": calls.repr,
+                      "print": calls.print})
         for name in ("exit", "quit", "copyright", "credits", "license", "breakpoint"):
             table.pop(name, None)
         return table
@@ -189,11 +202,19 @@ class DeviceRuntime:
         if found is not None:
             return self._load_device_file(name, found)
         if name == "ftplib" and self.config.firmware_ftplib:
-            # the firmware's own ftplib: CPython's, in emulation, on the module's network
-            if self._host_ftplib is None:
-                self._host_ftplib = ftplib_on(self.network)
-            return self._host_ftplib
+            return self._firmware_ftplib()
         raise ImportError("no module named '%s'" % name)
+
+    def _firmware_ftplib(self) -> types.ModuleType:
+        """The firmware's own ftplib: CPython's, in emulation, on the module's network.
+        Without unicode its str are bytes, so it sends and reads them as they are (latin-1
+        is the identity there)."""
+        if self._host_ftplib is None:
+            module = ftplib_on(self.network)
+            if not self.config.unicode:
+                module.FTP = bytes_ftp(module.FTP)  # type: ignore[attr-defined]
+            self._host_ftplib = module
+        return self._host_ftplib
 
     def _find_on_path(self, name: str) -> str | None:
         for entry in self.path:
@@ -204,7 +225,7 @@ class DeviceRuntime:
         return None
 
     def _load_device_file(self, name: str, vpath: str) -> types.ModuleType:
-        source = self.fs.host(vpath).read_text(encoding="utf-8")
+        source = self.text.source(self.fs.host(vpath).read_bytes())
         code = self.compile(source, vpath)
         module = types.ModuleType(name)
         module.__dict__.update(__file__=vpath, __builtins__=self.builtins)
@@ -219,13 +240,17 @@ class DeviceRuntime:
     # -- running code ----------------------------------------------------
 
     def compile(self, source: str, filename: str, mode: str = "exec") -> types.CodeType:
-        check_mpy_113(source, filename)
-        return compile_utf8_only(source, filename, mode)
+        """`source`: the program as the build's lexer reads it (FirmwareText.source)."""
+        check_mpy_113(source, filename, self.config.unicode)
+        return compile_device_code(source, filename, mode)
 
-    def execute(self, source: str, mode: str = "exec") -> str | None:
-        """Run code as the REPL does; returns the error text, or None."""
+    def execute(self, source: bytes | str, mode: str = "exec") -> str | None:
+        """Run code as the REPL does (its bytes; a str stands for its UTF-8 bytes);
+        returns the error text, or None."""
+        if isinstance(source, str):
+            source = source.encode("utf-8")
         try:
-            code = self.compile(source, "<stdin>", mode)
+            code = self.compile(self.text.source(source), "<stdin>", mode)
         except SyntaxError as exc:
             return self._format_syntax_error(exc)
         try:
@@ -233,7 +258,7 @@ class DeviceRuntime:
             try:
                 result = eval(code, self.globals)
                 if mode == "single" and result is not None:
-                    self.stdout.write(repr(result) + "\n")
+                    self.stdout.write(self.text.repr(result) + "\n")
             finally:
                 # from here on a Ctrl-C is no longer the program's to receive
                 self.executing = False
@@ -273,6 +298,16 @@ class DeviceRuntime:
 
     def _format_syntax_error(self, exc: SyntaxError) -> str:
         return format_syntax_error(exc)
+
+
+def bytes_ftp(base: type[ftplib.FTP]) -> type[ftplib.FTP]:
+    """CPython's FTP for a build whose str are bytes: latin-1 is the identity there."""
+
+    class BytesFTP(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, encoding: str = "latin-1", **kwargs: Any) -> None:
+            super().__init__(*args, encoding=encoding, **kwargs)
+
+    return BytesFTP
 
 
 def format_syntax_error(exc: SyntaxError) -> str:

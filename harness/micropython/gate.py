@@ -44,6 +44,11 @@ syntax
   paren-with             `with (open(a) as f, open(b) as g):` (3.10)
   async-comprehension    `[x async for x in y]`, and `await` inside a comprehension
                          ("'await' outside function")
+  unicode-escape         an escape above 0xFF in a str literal (`\\u6d4b`, `\\U...`, an octal
+                         above `\\377`): the legacy firmware has no unicode strings and
+                         refuses it, "invalid syntax" (py/lexer.c:397-405 at
+                         QuecPython/microPython@e7c4b19d); a build with unicode (the newer
+                         port) takes it: first_syntax_violation(..., unicode=True)
 
 runtime
   u-module               `import os` (and time socket binascii hashlib json sys struct
@@ -72,6 +77,13 @@ runtime
   class-keywords         `class A(metaclass=M)`: no metaclasses
   with-tuple             `with (a, b):` is one tuple (no __enter__) to MicroPython, two
                          context managers to CPython 3.10+
+  unicode-text           a str literal holding non-ASCII text (written as it is, or as
+                         `\\xdc` / `\\u00dc`), or chr() of a constant above 255: code that
+                         relies on how text is held. The legacy firmware holds a str as its
+                         bytes (len('测') == 3, '\\u00dc' is the one byte 0xDC, chr(256) is a
+                         ValueError), unicode builds and the micropython engine as characters.
+                         Text belongs in the host's arguments (harness/wire/snippets.py sends
+                         its UTF-8 bytes, which every build reads alike), or in a bytes literal
 
 policy
   annotation             type annotations (signatures and variables): MicroPython parses
@@ -92,6 +104,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +134,7 @@ RULES: dict[str, str] = {
     "decorator-expr": SYNTAX,
     "paren-with": SYNTAX,
     "async-comprehension": SYNTAX,
+    "unicode-escape": SYNTAX,
     "u-module": RUNTIME,
     "with-tuple": RUNTIME,
     "cpython-only-module": RUNTIME,
@@ -133,6 +147,7 @@ RULES: dict[str, str] = {
     "missing-builtin": RUNTIME,
     "builtin-kwargs": RUNTIME,
     "class-keywords": RUNTIME,
+    "unicode-text": RUNTIME,
     "annotation": POLICY,
 }
 
@@ -229,6 +244,9 @@ MISSING_MODULE_ATTRS: dict[str, frozenset[str]] = {
 MISSING_STR_METHODS = frozenset({
     "removeprefix", "removesuffix", "casefold", "format_map", "expandtabs", "isdecimal",
     "isnumeric", "isidentifier", "isprintable", "isascii", "maketrans",
+    # MICROPY_PY_BUILTINS_STR_SPLITLINES is 0 (py/mpconfig.h:906-907 at e7c4b19d) and the
+    # port does not set it
+    "splitlines",
 })
 
 MISSING_BUILTINS = frozenset({
@@ -283,16 +301,18 @@ def check_file(path: str | Path) -> list[Violation]:
 
 
 @functools.lru_cache(maxsize=128)
-def first_violation_as_syntax_error(source: str, filename: str = "<stdin>") -> str | None:
+def first_violation_as_syntax_error(source: str, filename: str = "<stdin>",
+                                    unicode: bool = False) -> str | None:
     """What the module's compiler says about `source`, or None if it compiles.
 
     Only "syntax" rules count: code that would fail later on the module (an
     `import os`) is left to the runtime, as on the module. Source that is not
     valid Python at all also gives None: compile() reports it with its line.
     Cached, and cheap on the common path (one ast.parse; tokenize only when the
-    text has something a token rule could match).
+    text has something a token rule could match). `unicode`: the build has unicode
+    strings, so an escape above 0xFF compiles (the legacy firmware has none).
     """
-    violations = _check(source, filename, syntax_only=True)
+    violations = _check(source, filename, syntax_only=True, unicode=unicode)
     for v in violations:
         if v.rule == "python-syntax":
             return None
@@ -300,9 +320,11 @@ def first_violation_as_syntax_error(source: str, filename: str = "<stdin>") -> s
     return None
 
 
-def first_syntax_violation(source: str, filename: str = "<stdin>") -> Violation | None:
-    """The first "syntax" violation, with its line (None when there is none)."""
-    for v in _check(source, filename, syntax_only=True):
+def first_syntax_violation(source: str, filename: str = "<stdin>",
+                           unicode: bool = False) -> Violation | None:
+    """The first "syntax" violation, with its line (None when there is none); `unicode`
+    as for first_violation_as_syntax_error."""
+    for v in _check(source, filename, syntax_only=True, unicode=unicode):
         return v
     return None
 
@@ -310,9 +332,19 @@ def first_syntax_violation(source: str, filename: str = "<stdin>") -> Violation 
 # -- the checks ---------------------------------------------------------------
 
 
-def _check(source: str, filename: str, syntax_only: bool) -> list[Violation]:
+def parse_quietly(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.mod:
+    """ast.parse without CPython's warnings about the text ('\\777' is an invalid octal
+    escape to CPython, a byte to MicroPython): device code is not CPython's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        return ast.parse(source, filename, mode)
+
+
+def _check(source: str, filename: str, syntax_only: bool,
+           unicode: bool = False) -> list[Violation]:
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = parse_quietly(source, filename)
+        assert isinstance(tree, ast.Module)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         col = getattr(exc, "offset", None) or 1
@@ -323,6 +355,8 @@ def _check(source: str, filename: str, syntax_only: bool) -> list[Violation]:
     checker.run()
     if _needs_tokens(source):
         checker.check_tokens()
+    if not unicode:
+        checker.check_wide_escapes()
     out = sorted(checker.violations, key=lambda v: (v.line, v.col))
     if syntax_only:
         out = [v for v in out if v.kind == SYNTAX]
@@ -549,7 +583,15 @@ class _Checker:
             self.add(double[1].value, "multiple-kwargs-unpack",
                      "more than one `**kwargs` in a call: not in MicroPython 1.13",
                      "SyntaxError: can't have multiple **x")
-        if self.syntax_only or not isinstance(node.func, ast.Attribute):
+        if self.syntax_only:
+            return
+        if isinstance(node.func, ast.Name) and node.func.id == "chr" and node.args \
+                and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, int) and node.args[0].value > 0xFF:
+            self.add(node, "unicode-text",
+                     "chr() above 255: ValueError 'chr() arg not in range(256)' on the "
+                     "legacy firmware (py/modbuiltins.c:165-172), a character elsewhere")
+        if not isinstance(node.func, ast.Attribute):
             return
         attr = node.func.attr
         if attr == "hex" and not node.args:
@@ -568,6 +610,36 @@ class _Checker:
             self.add(node.keywords[0].value, "builtin-kwargs",
                      f"keyword argument to .{attr}(): MicroPython 1.13's builtin takes "
                      "positional arguments only (TypeError there)")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if self.syntax_only or not isinstance(node.value, str) or node.value.isascii():
+            return
+        if isinstance(self.parent.get(id(node)), ast.Expr | ast.JoinedStr):
+            return  # a docstring (dropped by the compiler), or part of an f-string
+        self.add(node, "unicode-text",
+                 "non-ASCII text in a str literal: the legacy firmware holds it as its "
+                 "UTF-8 bytes (len('\u6d4b') == 3), unicode builds and the micropython "
+                 "engine as characters; take it from the host, or write a bytes literal")
+
+    def check_wide_escapes(self) -> None:
+        """unicode-escape: str constants above 0xFF in the latin-1 view of the file's
+        bytes, where only an escape can make one (py/lexer.c:397-405)."""
+        if not _WIDE_ESCAPE.search(self.source):
+            return
+        try:
+            view = parse_quietly(self.source.encode("utf-8", "surrogatepass")
+                                 .decode("latin-1"))
+        except (SyntaxError, ValueError):
+            return  # a name or bytes literal the view cannot spell: the rule stays silent
+        for node in ast.walk(view):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and node.value and max(node.value) > "\xff":
+                line = node.lineno
+                text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+                self.add((line, max(text.find("\\"), 0)), "unicode-escape",
+                         "escape above 0xFF in a str literal: the legacy firmware (no "
+                         "unicode strings) refuses it; write the text itself, whose UTF-8 "
+                         "bytes every build reads alike, or a bytes literal")
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         if node.is_async:
@@ -739,6 +811,8 @@ class _Checker:
 
 
 _NAME_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\N\{")
+# \u, \U or an octal escape: the only ways to write a str character above 0xFF in ASCII
+_WIDE_ESCAPE = re.compile(r"\\[uU0-7]")
 
 
 def _prefix(text: str) -> str:

@@ -83,8 +83,12 @@ def compile_for(target: MpyTarget, source: Path, output: Path) -> None:
 # (unicode on, mpy-cross/main.c:207-209 at e7c4b19d). The 1.13 gate (gate.py) compiles in
 # it, since it runs before any module is known and checks a user's ftplib for whatever
 # module it goes to. A unicode-off build, the legacy e7c4b19d one among them, also refuses
-# a string escape above 0xFF (py/lexer.c:386-406); deploy compiles for the module's own
-# form and meets that there.
+# a string escape above 0xFF (py/lexer.c:386-406): the gate says that with its own rule,
+# unicode-escape, rather than by compiling with -mno-unicode. The lexer is the only place
+# the flag changes what compiles, so the rule refuses exactly what -mno-unicode would
+# (tests/test_micropython_gate.py holds the two to each other), names the escape and its
+# line, and stays off where the build has unicode (first_syntax_violation(unicode=True)).
+# Deploy compiles for the module's own form.
 PERMISSIVE_V5 = MpyTarget(V5, unicode=True)
 
 

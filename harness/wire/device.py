@@ -451,7 +451,7 @@ class Device:
         for secret in secrets:
             self.log.add_secret(secret)
         code = (snippets.STEP_IMPORT.fill(path, path, module)
-                + snippets.STEP_RUN.fill(module, step, json.dumps(args)))
+                + snippets.step_run(module, step, args))
         output = self.exec(code, timeout)
         return parse_step_output(output)
 

@@ -8,10 +8,18 @@ checked filled in with its `sample` values, the form the module receives.
 Device.eval_json sends a setup snippet, then EVAL_JSON around an expression
 snippet; RawRepl, Device and deploy send the rest as they are or filled in.
 The device steps themselves are files in device_scripts/ (gated there).
+
+A value filled into a template becomes a literal that every build reads as the same
+bytes (mp_literal): the legacy firmware has no unicode strings (its str is the bytes the
+literal spells: py/lexer.c:397-411 at QuecPython/microPython@e7c4b19d), the newer port and
+the micropython engine have them, and non-ASCII text written as it is (its UTF-8 bytes on
+the wire) is the same text to both. repr() is not: it may spell a character as an escape,
+which the legacy firmware reads as one byte, or refuses above 0xFF.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +34,56 @@ class Snippet:
     sample: tuple[Any, ...] = ()  # a template's values, for the gate
 
     def fill(self, *values: Any) -> str:
-        return self.source % values
+        """The template with its values: a %r field gets mp_literal(value)."""
+        return self.source % tuple(v if isinstance(v, int | float) else _Literal(v)
+                                   for v in values)
+
+
+class _Literal:
+    """A value in a template: %r spells it with mp_literal, %s as str() does."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return mp_literal(self.value)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def mp_literal(value: Any) -> str:
+    """`value` (str, bytes, numbers, None, and lists, tuples and dicts of them) as
+    MicroPython source every build reads alike: a str keeps its non-ASCII characters as
+    they are (UTF-8 on the wire), and escapes only ASCII control characters, the
+    backslash and its quote, in \\x form (below 0x80: one byte on every build)."""
+    if isinstance(value, str):
+        quote = "'" if "'" not in value or '"' in value else '"'
+        out = [quote]
+        for c in value:
+            if c == quote:
+                out.append("\\" + c)
+            elif c in _ESCAPES:
+                out.append(_ESCAPES[c])
+            elif c < " " or c == "\x7f":
+                out.append("\\x%02x" % ord(c))
+            else:
+                out.append(c)
+        return "".join(out) + quote
+    if isinstance(value, list):
+        return "[" + ", ".join(mp_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(mp_literal(v) for v in value) + ("," if len(value) == 1
+                                                                 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join("%s: %s" % (mp_literal(k), mp_literal(v))
+                               for k, v in value.items()) + "}"
+    if value is None or isinstance(value, bool | int | float | bytes | bytearray):
+        return repr(value)  # ASCII only
+    raise TypeError("no MicroPython literal for %s" % type(value).__name__)
 
 
 def every_snippet() -> dict[str, Snippet]:
@@ -171,6 +228,13 @@ STEP_IMPORT = Snippet("import usys, ujson\nif %r not in usys.path:\n    usys.pat
                       "import %s\n", ("/usr/hil", "/usr/hil", "hil_ftp"))
 STEP_RUN = Snippet("%s.run(%r, ujson.loads(%r))\n",
                    ("hil_ftp", "upload", '{"host": "10.0.0.2", "port": 2121}'))
+
+
+def step_run(module: str, step: str, args: dict[str, Any]) -> str:
+    """STEP_RUN for `args`: JSON with its text as it is, never a \\uXXXX escape (a build
+    without unicode cuts one to its low byte: extmod/modujson.c:166-176, py/vstr.c:148-174
+    at e7c4b19d), so the step gets the bytes the host means on every build."""
+    return STEP_RUN.fill(module, step, json.dumps(args, ensure_ascii=False))
 # after STEP_IMPORT: import an ftplib kind the way every step will (harness/deploy/ftplib_check.py)
 LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
 

@@ -48,7 +48,7 @@ __all__ = ["Board", "build_builtin_modules"]
 
 def build_builtin_modules(board: Board) -> dict[str, types.ModuleType]:
     """Every name `import` finds in the module's firmware."""
-    found = library_modules()
+    found = library_modules(board.text)
     network = board.network
     found.update(
         usocket=fw_usocket.build(network),

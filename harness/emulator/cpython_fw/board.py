@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ..config import ModuleConfig
 from ..devfs import DeviceFs
+from ..firmware_text import FirmwareText
 from .network import NetworkState
 
 
@@ -34,6 +35,9 @@ class Board(Protocol):
 
     @property
     def network(self) -> NetworkState: ...  # attached or not: net, dial, checkNet, sockets
+
+    @property
+    def text(self) -> FirmwareText: ...  # how the build keeps a str (bytes, or unicode)
 
     @property
     def stdout(self) -> TextOut: ...

@@ -4,7 +4,9 @@ uhashlib, ubinascii, ujson, uerrno, ustruct, uio, ure, urandom, ucollections, ma
 array and gc are MicroPython's, not QuecPython's (none is in firmware_surface.py): the
 micropython engine gives the interpreter's own (mpy/runner.py), this engine CPython's
 under the module's names, trimmed where a device script would notice (uhashlib has no
-hexdigest()).
+hexdigest()). Text is the build's (firmware_text.py): a str handed to uhashlib or
+ubinascii is its bytes, as a C function reads a str's buffer (py/objstr.c:1931-1942); ujson
+writes text as it is and reads it as the build's str.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import errno
 import gc as host_gc
 import hashlib
 import io
-import json
 import math
 import random
 import re
 import struct
 import types
 from typing import Any
+
+from ..firmware_text import FirmwareText
 
 
 def plain_module(name: str, **attrs: Any) -> types.ModuleType:
@@ -36,39 +39,54 @@ def plain_module(name: str, **attrs: Any) -> types.ModuleType:
 
 
 class _Hash:
-    def __init__(self, name: str, data: bytes = b"") -> None:
+    def __init__(self, name: str, text: FirmwareText, data: bytes | str = b"") -> None:
         self._h = hashlib.new(name)
+        self._text = text
         if data:
-            self._h.update(data)
+            self.update(data)
 
-    def update(self, data: bytes) -> None:
-        self._h.update(data)
+    def update(self, data: bytes | str) -> None:
+        self._h.update(self._text.bytes_of(data) if isinstance(data, str) else data)
 
     def digest(self) -> bytes:
         return self._h.digest()
 
 
-def _uhashlib() -> types.ModuleType:
+def _uhashlib(text: FirmwareText) -> types.ModuleType:
     return plain_module(
         "uhashlib",
-        sha256=lambda data=b"": _Hash("sha256", data),
-        sha1=lambda data=b"": _Hash("sha1", data),
-        md5=lambda data=b"": _Hash("md5", data),
+        sha256=lambda data=b"": _Hash("sha256", text, data),
+        sha1=lambda data=b"": _Hash("sha1", text, data),
+        md5=lambda data=b"": _Hash("md5", text, data),
     )
 
 
-def _ubinascii() -> types.ModuleType:
-    def hexlify(data: bytes, sep: bytes | None = None) -> bytes:
-        return binascii.hexlify(data, sep) if sep else binascii.hexlify(data)
+def _ubinascii(text: FirmwareText) -> types.ModuleType:
+    def buffer(data: Any) -> Any:
+        return text.bytes_of(data) if isinstance(data, str) else data
+
+    def hexlify(data: bytes | str, sep: bytes | None = None) -> bytes:
+        return binascii.hexlify(buffer(data), sep) if sep else binascii.hexlify(buffer(data))
 
     return plain_module(
         "ubinascii",
         hexlify=hexlify,
-        unhexlify=binascii.unhexlify,
-        a2b_base64=binascii.a2b_base64,
-        b2a_base64=lambda data: binascii.b2a_base64(data),
-        crc32=binascii.crc32,
+        unhexlify=lambda data: binascii.unhexlify(buffer(data)),
+        a2b_base64=lambda data: binascii.a2b_base64(buffer(data)),
+        b2a_base64=lambda data: binascii.b2a_base64(buffer(data)),
+        crc32=lambda data, *crc: binascii.crc32(buffer(data), *crc),
     )
+
+
+def _ujson(text: FirmwareText) -> types.ModuleType:
+    def dump(obj: Any, stream: Any) -> None:
+        stream.write(text.json_dumps(obj))
+
+    def load(stream: Any) -> Any:
+        return text.json_loads(stream.read())
+
+    return plain_module("ujson", dumps=text.json_dumps, loads=text.json_loads, dump=dump,
+                        load=load)
 
 
 def _gc() -> types.ModuleType:
@@ -89,13 +107,12 @@ def _gc() -> types.ModuleType:
     )
 
 
-def library_modules() -> dict[str, types.ModuleType]:
+def library_modules(text: FirmwareText) -> dict[str, types.ModuleType]:
     """Each of MicroPython's own modules by the name `import` finds it under."""
     return {
-        "uhashlib": _uhashlib(),
-        "ubinascii": _ubinascii(),
-        "ujson": plain_module("ujson", dumps=json.dumps, loads=json.loads, dump=json.dump,
-                              load=json.load),
+        "uhashlib": _uhashlib(text),
+        "ubinascii": _ubinascii(text),
+        "ujson": _ujson(text),
         "uerrno": plain_module("uerrno", **{k: v for k, v in vars(errno).items()
                                             if k.isupper()}, errorcode=errno.errorcode),
         "ustruct": plain_module("ustruct", pack=struct.pack, unpack=struct.unpack,
