@@ -67,6 +67,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--emulator-heap",
                     help="heap of the micropython engine, e.g. 256K (micropython -X "
                          "heapsize; default: the interpreter's)")
+    group.addoption("--ftp-dialect", metavar="NAME",
+                    help="our server answers as another does: vsftpd, proftpd, pure-ftpd, "
+                         "iis, filezilla, or nat (a 227 naming an address the module cannot "
+                         "reach); local only (default: pyftpdlib's own replies)")
     group.addoption("--ftp-bind",
                     help="address our FTP server listens on (local: 127.0.0.1, "
                          "ssh://: 0.0.0.0)")

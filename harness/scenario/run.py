@@ -32,7 +32,8 @@ from harness.errors import DeviceDisconnected, HarnessError
 from harness.scenario.checksums import Checksums
 from harness.scenario.payload_cache import PayloadCache
 from harness.scenario.payload_gen import GeneratedPayload
-from harness.servers.contract import HasTranscript, Server
+from harness.servers.contract import HasTranscript, Server, SpeaksDialect
+from harness.servers.dialects import OURS, Dialect
 from harness.wire import snippets
 from harness.wire.device import Device
 from harness.wire.layout import RUN_DIR
@@ -362,6 +363,14 @@ class FtpRun:
         return self.server.transcript_text(since=mark)
 
     @property
+    def dialect(self) -> Dialect | None:
+        """In whose words our server answers (its codes and behaviours); None for a
+        server we only attach to, whose words we do not know beforehand."""
+        if not isinstance(self.server, SpeaksDialect):
+            return None
+        return self.server.dialect or OURS
+
+    @property
     def home(self) -> str:
         """The server folder a session starts in: the account's home, or the session
         folder of a server we are only attached to."""
@@ -577,6 +586,13 @@ class FtpRun:
             return True
         except Exception:  # reported by the caller, with the folder's name
             return False
+
+
+def nlst_names(lines: list[str]) -> list[str]:
+    """NLST's names, sorted, without the folder in front (most servers answer "folder/x")
+    and without "." and ".." (Pure-FTPd lists them): what an application must do too."""
+    names = (line.rsplit("/", 1)[-1] for line in lines)
+    return sorted(name for name in names if name not in (".", ".."))
 
 
 def open_sessions(transcript: str) -> set[int]:

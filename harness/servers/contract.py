@@ -9,7 +9,8 @@ a kind claims one by implementing it, and a caller asks with isinstance:
         text = server.transcript_text(since=mark)
 
 Our pyftpdlib server (local or over ssh://) has all three abilities; a server we
-are only attached to (ftp://) has none of them.
+are only attached to (ftp://) has none of them. SpeaksDialect says in whose words our
+server answers (--ftp-dialect): what a scenario may expect of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from harness.digest import Digest
+from harness.servers.dialects import Dialect
 
 
 @runtime_checkable
@@ -95,6 +97,14 @@ class HasTranscript(Protocol):
         ...
 
     def transcript_text(self, since: int = 0) -> str: ...
+
+
+@runtime_checkable
+class SpeaksDialect(Protocol):
+    """Our server, answering in its own words (None) or another server's (harness/servers/
+    dialects.py): the codes and behaviours a scenario may expect of it."""
+
+    dialect: Dialect | None
 
 
 @runtime_checkable

@@ -292,6 +292,9 @@ FILEZILLA = Dialect(
     },
 )
 
+# our server in its own words (pyftpdlib's, with the storage replies of storage.py)
+OURS = Dialect(name="pyftpdlib", imitates="our own server (pyftpdlib)", origin="ours")
+
 NAT = Dialect(
     name="nat",
     imitates="any server behind NAT: its 227 names an address the module cannot reach",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from harness.servers.dialects import Dialect
@@ -93,7 +93,7 @@ def rewrite(dialect: Dialect, reply: str, ctx: ReplyContext) -> str:
     template = find(dialect, command, code, reply, ctx.active)
     fields = _fields(ctx, reply)
     if code == 227 and dialect.pasv_host is not None:
-        fields.update(zip(("h1", "h2", "h3", "h4"), dialect.pasv_host.split("."), strict=True))
+        fields.update(_named(("h1", "h2", "h3", "h4"), dialect.pasv_host.split(".")))
         if template is None:  # pyftpdlib's words, another address
             template = _PASV.sub("({h1},{h2},{h3},{h4},{p1},{p2})", reply)
     if template is None:
@@ -112,5 +112,10 @@ def _fields(ctx: ReplyContext, reply: str) -> dict[str, str]:
               "down": str(ctx.down), "why": why(reply), "time": time.strftime("%H:%M")}
     found = _PASV.search(reply)
     if found:
-        fields.update(zip(("h1", "h2", "h3", "h4", "p1", "p2"), found.groups(), strict=True))
+        fields.update(_named(("h1", "h2", "h3", "h4", "p1", "p2"), found.groups()))
     return fields
+
+
+def _named(names: tuple[str, ...], values: Sequence[str]) -> dict[str, str]:
+    # no zip(strict=...): the ssh:// agent runs this module on Python 3.8
+    return {name: values[index] for index, name in enumerate(names)}
