@@ -13,7 +13,15 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.scenario.run import TEXT_RULE, FtpRun, TextChecksums, digest_of, to_lf
+from harness.digest import Digest
+from harness.scenario.run import (
+    TEXT_RULE,
+    FtpRun,
+    TextChecksums,
+    digest_of,
+    explain_text_damage,
+    to_lf,
+)
 
 EOLS = [pytest.param(b"\n", id="LF"), pytest.param(b"\r\n", id="CRLF")]
 
@@ -44,7 +52,9 @@ def test_retrlines(ftp_run: FtpRun, make_text: Callable[..., bytes], payload_siz
     assert op.code == 226, op.summary()
     assert op.get("lines") == text.count(b"\n")
     # written back one line + "\n" at a time: the module holds exactly the LF form
-    assert op.get("file_sha256") == digest_of(to_lf(text)).sha256
+    held = Digest(op.get("file_sha256"), op.get("file_bytes"))
+    assert held == digest_of(to_lf(text)), explain_text_damage(to_lf(text), held) or \
+        "the module's file is not the LF form of the text: %s" % op.summary()
 
 
 @pytest.mark.parametrize("eol", EOLS)

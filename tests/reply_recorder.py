@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 TIMEOUT = 10.0
 PAYLOAD = b"0123456789abcdef" * 64 + b"tail\n"  # 1029 bytes: one STOR / RETR
 BIG = b"x" * 200_000  # STOR of a name with "big" in it: more than a full disk takes
+TEXT = b"one\r\ntwo\nthree\r\n"  # STOR of a .txt: both line ends, for TYPE A
 MISSING = "no-such-file.bin"
 
 
@@ -51,8 +52,12 @@ def sequence(folder: str, read_only: str = "", full: str = "") -> list[str]:
     """
     f = folder + "/f.bin"
     g = folder + "/g.bin"
+    t = folder + "/t.txt"
     steps = ["SYST", "PWD", "TYPE I", "MKD " + folder, "CWD " + folder, "PWD", "CDUP",
              "+STOR " + f, "SIZE " + f, "TYPE A", "SIZE " + f, "TYPE I", "+RETR " + f,
+             # text mode both ways: what is stored (seen in TYPE I), what is sent in TYPE A
+             "TYPE A", "+STOR " + t, "TYPE I", "+RETR " + t, "TYPE A", "+RETR " + t,
+             "TYPE I", "DELE " + t,
              "+LIST " + folder, "+NLST " + folder, "-LIST " + folder, "RNFR " + f, "RNTO " + g,
              "+RETR " + MISSING, "SIZE " + MISSING, "DELE " + MISSING, "CWD " + MISSING,
              "RMD " + MISSING, "RMD " + folder]
@@ -172,7 +177,7 @@ def _move(sock: socket.socket, command: str) -> bytes:
     received = bytearray()
     try:
         if command.startswith("STOR"):
-            sock.sendall(BIG if "big" in command else PAYLOAD)
+            sock.sendall(BIG if "big" in command else TEXT if ".txt" in command else PAYLOAD)
             sock.shutdown(socket.SHUT_WR)
         while chunk := sock.recv(65536):
             received += chunk

@@ -59,9 +59,11 @@ def replay(host: str, port: int, user: str, password: str, full_disk: bool) -> l
 
 
 def words(line: str, users: tuple[str, ...]) -> str:
-    """A reply line with what differs between two runs set aside: digits, the account."""
+    """A reply line with what differs between two runs set aside: digits, the account,
+    the unit of a transfer rate (Pure-FTPd's 226)."""
     for user in users:
         line = re.sub(r"\b%s\b" % re.escape(user), "<user>", line)
+    line = re.sub(r"\b[KMG]?bytes per second", "bytes per second", line)
     return re.sub(r"\d+", "#", line)
 
 

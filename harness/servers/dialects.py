@@ -56,6 +56,11 @@ class Dialect:
     nlst_prefix: bool = False  # NLST of a folder names "folder/name", not "name"
     nlst_dots: bool = False  # NLST of a folder lists "." and ".." too
     keeps_partial: bool = False  # an upload cut by a full disk stays, as far as it got
+    # TYPE A: what a download sends, "crlf" (a CR added before a lone LF, pyftpdlib),
+    # "every_lf" (a CR before every LF, CRLF becomes CR CR LF) or "none" (the bytes stored);
+    # what an upload stores, "lf" (CRLF becomes LF, pyftpdlib) or "none" (the bytes sent)
+    ascii_download: str = "crlf"
+    ascii_upload: str = "lf"
     pasv_host: str | None = None  # the address every 227 names instead of the real one
 
     def reply(self, key: str) -> str | None:
@@ -83,6 +88,8 @@ VSFTPD = Dialect(
     size_in_ascii=True,
     nlst_prefix=True,
     keeps_partial=True,
+    ascii_download="none",  # ascii_download_enable / ascii_upload_enable are off by default
+    ascii_upload="none",
     replies={
         "CONNECT 220": "220 (vsFTPd 3.0.3)",
         "USER 331": "331 Please specify the password.",
@@ -97,7 +104,7 @@ VSFTPD = Dialect(
         "TYPE I 200": "200 Switching to Binary mode.",
         "PASV 227": "227 Entering Passive Mode ({h1},{h2},{h3},{h4},{p1},{p2}).",
         "PORT 200": "200 PORT command successful. Consider using PASV.",
-        "RETR 1xx": "150 Opening {mode} mode data connection for {arg} ({size} bytes).",
+        "RETR 1xx": "150 Opening BINARY mode data connection for {arg} ({size} bytes).",
         "STOR 1xx": "150 Ok to send data.",
         "LIST 1xx": "150 Here comes the directory listing.",
         "NLST 1xx": "150 Here comes the directory listing.",
@@ -160,6 +167,10 @@ PROFTPD = Dialect(
     },
 )
 
+_PURE_DONE = ("226-File successfully transferred\n"
+              "226 0.001 seconds (measured here), 1.00 Mbytes per second")
+_PURE_ASCII = "226-Warning: client is in ASCII mode - Assuming data is plain text\n"
+
 PURE_FTPD = Dialect(
     name="pure-ftpd",
     imitates="Pure-FTPd 1.0.50 (Debian 12)",
@@ -168,6 +179,7 @@ PURE_FTPD = Dialect(
     nlst_prefix=True,
     nlst_dots=True,
     keeps_partial=True,
+    ascii_download="every_lf",
     replies={
         "CONNECT 220": "\n".join([
             "220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------",
@@ -189,10 +201,10 @@ PURE_FTPD = Dialect(
         "PORT 200": "200 PORT command successful",
         "* 1xx:passive": "150 Accepted data connection",
         "* 1xx:active": "150 Connecting to port {data_port}",
-        "RETR 226": "226-File successfully transferred\n"
-                    "226 0.001 seconds (measured here), 1.00 Mbytes per second",
-        "STOR 226": "226-File successfully transferred\n"
-                    "226 0.001 seconds (measured here), 1.00 Mbytes per second",
+        "RETR 226": _PURE_DONE,
+        "STOR 226": _PURE_DONE,
+        "RETR 226:ascii": _PURE_ASCII + _PURE_DONE,
+        "STOR 226:ascii": _PURE_ASCII + _PURE_DONE,
         "LIST 226": "226-Options: -l \n226 {count} matches total",
         "NLST 226": "226 {count} matches total",
         "RETR 550": "550 Can't open {arg}: {why}",

@@ -43,9 +43,12 @@ class ReplyContext:
     count: Callable[[], int] = lambda: 0  # entries a listing holds
 
 
-def situation(code: int, text: str) -> str:
-    """Which case of a code pyftpdlib's text describes ('' when it is the only one)."""
+def situation(code: int, text: str, ascii: bool = False) -> str:
+    """Which case of a code pyftpdlib's text describes ('' when it is the only one);
+    ascii: the session is in TYPE A."""
     low = text.lower()
+    if code == 226 and ascii:
+        return "ascii"
     if code == 550:
         if "ascii mode" in low:
             return "ascii"
@@ -66,13 +69,14 @@ def why(text: str) -> str:
     return _REASONS.get(reason.lower(), reason)
 
 
-def find(dialect: Dialect, command: str, code: int, text: str, active: bool) -> str | None:
+def find(dialect: Dialect, command: str, code: int, text: str, active: bool,
+         ascii: bool = False) -> str | None:
     """The dialect's template for this reply, or None: the command's own line for the
     situation, then for the code, then the same for any command ("*")."""
     if code in (125, 150):
         number, case = "1xx", ("active" if active else "passive")
     else:
-        number, case = str(code), situation(code, text)
+        number, case = str(code), situation(code, text, ascii)
     for name in (command, "*"):
         keys = (["%s %s:%s" % (name, number, case)] if case else []) + \
             ["%s %s" % (name, number)]
@@ -90,7 +94,7 @@ def rewrite(dialect: Dialect, reply: str, ctx: ReplyContext) -> str:
     command = ctx.command
     if command == "TYPE":
         command = "TYPE %s" % (ctx.arg.strip()[:1].upper() or "A")
-    template = find(dialect, command, code, reply, ctx.active)
+    template = find(dialect, command, code, reply, ctx.active, ctx.mode == "ASCII")
     fields = _fields(ctx, reply)
     if code == 227 and dialect.pasv_host is not None:
         fields.update(_named(("h1", "h2", "h3", "h4"), dialect.pasv_host.split(".")))
