@@ -259,7 +259,8 @@ class FtpRun:
         self._in_phase = False
         self.sources: dict[str, str] = {}  # path of a payload on the module -> its origin
         self.server = server
-        self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
+        # never a leading "-": vsftpd and Pure-FTPd take "LIST -x" / "NLST -x" as options
+        self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id)[-40:].strip("-") or "t"
         self.ftplib_kind = ftplib_kind
         self.step_timeout = step_timeout
         self.reconnect_timeout = reconnect_timeout

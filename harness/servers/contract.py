@@ -108,5 +108,16 @@ class SpeaksDialect(Protocol):
 
 
 @runtime_checkable
+class Introduces(Protocol):
+    """What the reports may say about a server beyond its URL."""
+
+    def identity(self) -> dict[str, str]:
+        """E.g. {"dialect": "vsftpd: vsftpd 3.0.3 (Debian 12)"} for ours speaking one, or
+        {"greeting": "220 (vsFTPd 3.0.3)", "system": "215 UNIX Type: L8"} for one attached to;
+        {} when there is nothing to add."""
+        ...
+
+
+@runtime_checkable
 class ControlledServer(Server, HasFaults, HasStorageLimits, HasTranscript, Protocol):
     """A server whose behaviour a scenario may change: what fixture ftp_control hands out."""

@@ -247,6 +247,10 @@ class FtpServer:
         }
         return type("HilControlHandler", (ControlHandler,), attrs)
 
+    def identity(self) -> dict[str, str]:
+        """contract.Introduces: the dialect spoken, if any."""
+        return {"dialect": self.dialect.describe()} if self.dialect is not None else {}
+
     # --- the account (contract.Server)
 
     @property
