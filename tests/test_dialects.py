@@ -259,3 +259,14 @@ def test_the_bundled_ftplib_copes_with_every_dialect(dialect: str, tmp_path: Pat
     assert (tmp_path / "active.bin").read_bytes() == PAYLOAD
     names = [n.rsplit("/", 1)[-1] for n in result["ops"][3]["lines"]]
     assert [n for n in names if n not in (".", "..")] == ["f"], result["ops"][3]
+
+
+@pytest.mark.parametrize(("kind", "package"), [("proftpd", "proftpd-basic"),
+                                               ("pure-ftpd", "pure-ftpd")])
+def test_a_missing_server_names_its_debian_package(kind: str, package: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(real.FTPD_ROOT_ENV, str(tmp_path))  # an empty unpack folder
+    monkeypatch.setenv("PATH", str(tmp_path))
+    if real.program(kind) is not None:
+        pytest.skip("%s is installed in /usr/sbin here" % kind)
+    assert "apt-get install %s" % package in str(real.missing(kind))
