@@ -25,7 +25,10 @@ from typing import Any
 import pytest
 
 from harness.servers.dialects import DIALECTS, NAT_ADDRESS, dialect_named
+from harness.servers.factory import build_server
 from harness.servers.local.server import FtpServer
+from harness.servers.options import ServerOptions
+from harness.servers.spec import ServerSpec
 from tests import real_ftp_servers as real
 from tests.reply_recorder import PAYLOAD, Exchange, Target, record, sequence
 from tests.support import load_module
@@ -270,3 +273,10 @@ def test_a_missing_server_names_its_debian_package(kind: str, package: str, tmp_
     if real.program(kind) is not None:
         pytest.skip("%s is installed in /usr/sbin here" % kind)
     assert "apt-get install %s" % package in str(real.missing(kind))
+
+
+def test_nat_refuses_a_wildcard_listener(tmp_path: Path) -> None:
+    """127.0.0.2 reaches a server listening on every address: the dialect would not bite."""
+    with pytest.raises(ValueError, match="names 127.0.0.2 in every 227.*to one address"):
+        build_server(ServerSpec("local"), ServerOptions(
+            home=tmp_path, dialect="nat", bind="0.0.0.0", public_host="127.0.0.1"))

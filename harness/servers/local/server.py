@@ -400,7 +400,7 @@ def build(spec: ServerSpec, options: ServerOptions) -> FtpServer:
     dialect = dialect_named(options.dialect) if options.dialect else None
     if dialect is not None and dialect.pasv_host and bind in WILDCARDS:
         raise ValueError("--ftp-dialect=%s names %s in every 227, which a server listening on "
-                         "%s would answer: give --ftp-bind one address"
+                         "%s would answer: bind the server to one address (--ftp-bind)"
                          % (dialect.name, dialect.pasv_host, bind or "every address"))
     return FtpServer(options.home, user=options.user, password=options.password, host=host,
                      bind=bind, port=port, quota_bytes=options.quota_bytes,
