@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness.scenario import run as transfers
+from harness.scenario.run import FtpRun
 
 # the FtpRun methods that put a payload on the module, old and new names
 STAGING_METHODS = ("on_module", "source_of")
@@ -42,9 +42,9 @@ def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     for name in STAGING_METHODS:
-        method = transfers.FtpRun.__dict__.get(name)
+        method = FtpRun.__dict__.get(name)
         if method is not None:
-            setattr(transfers.FtpRun, name, _timed(method))
+            setattr(FtpRun, name, _timed(method))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,40 +4,32 @@
 # Rules: u-names with a CPython fallback, no f-strings, fixed 1 KiB buffers,
 # never a whole file in memory.
 #
-# Steps: upload, download (one transfer each), session (a list of operations
-# on one control connection, one result per operation), fill, net. (Payloads made
-# here from a seed: hil_gen.py, kept apart so these steps compile no more than before.)
+# Steps: upload, download (one operation each, in a['op']), session (a list of
+# operations on one control connection, one result per operation), fill, net. An
+# operation is an op_* function in OPS; the host builds its dict with the helper of the
+# same name in harness/scenario/ops.py. (Payloads made here from a seed: hil_gen.py,
+# kept apart so these steps compile no more than before; both share hil_common.py.)
 # They work with CPython's ftplib, the harness's own and Quectel's (one Error
 # class, the reply code first in its message; it may return a short download
 # without raising, so a download is checked against SIZE and its final reply).
-try:
-    import ujson as json
-except ImportError:
-    import json
-try:
-    import uhashlib as hashlib
-except ImportError:
-    import hashlib
-try:
-    import ubinascii as binascii
-except ImportError:
-    import binascii
-try:
-    import uos as os
-except ImportError:
-    import os
-try:
-    import usys as sys
-except ImportError:
-    import sys
+from hil_common import (
+    BLOCK,
+    ENOSPC,
+    error_errno,
+    free_space,
+    hashlib,
+    hexdigest,
+    os,
+    remove_quietly,
+    report,
+    sys,
+)
+
 try:
     import utime as time
 except ImportError:
     import time
 
-RESULT_PREFIX = 'HIL-RESULT '
-BLOCK = 1024
-ENOSPC = 28
 TIMEOUT_ERRNOS = (110, 116)  # ETIMEDOUT on Linux/lwIP and on newlib
 MAX_TEXT = 200  # longest reply or listing line kept in a result
 MAX_ITEMS = 50  # listing entries kept in a result (all are counted)
@@ -65,16 +57,6 @@ def sleep_ms(ms):
         time.sleep(ms / 1000)
 
 
-def report(result):
-    # the one line the host parses; everything else printed is only logged.
-    # One write, so another thread's print cannot land inside the line.
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + '\n')
-
-
-def hexdigest(h):
-    return binascii.hexlify(h.digest()).decode()
-
-
 def clip(text):
     return str(text).strip()[:MAX_TEXT]
 
@@ -92,12 +74,6 @@ def set_reply(res, text):
     res['reply'] = clip(text)
     res['code'] = reply_code(text)
     return res
-
-
-def error_errno(exc):
-    if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
 
 
 def is_timeout(exc):
@@ -158,13 +134,6 @@ def exists(path):
         return True
     except OSError:
         return False
-
-
-def remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 # -- the FTP connection ----------------------------------------------------
@@ -254,9 +223,10 @@ def failure(result, exc, ftp=None, read_reply=False):
     return result
 
 
-def check_final(res, expected):
-    # a transfer only counts when the server's last reply is 2xx and, where
-    # SIZE answered, every byte arrived: some ftplibs call a cut download a success
+def check_final(res, expected, why=None):
+    # a transfer only counts when the server's last reply is 2xx and, where the
+    # bytes to expect are known (`why` says from what), every byte arrived: some
+    # ftplibs call a cut download a success
     res['expected_bytes'] = expected
     code = res.get('code')
     if code is None or code // 100 != 2:
@@ -265,8 +235,8 @@ def check_final(res, expected):
     elif expected is not None and res['bytes'] != expected:
         res['ok'] = False
         what = 'short' if res['bytes'] < expected else 'long'
-        res['error'] = ('%s download: got %d of %d bytes (SIZE said %d) although the ftplib '
-                        'reported %r' % (what, res['bytes'], expected, expected, res['reply']))
+        res['error'] = ('%s download: got %d of %d bytes (%s) although the ftplib '
+                        'reported %r' % (what, res['bytes'], expected, why, res['reply']))
 
 
 def remote_size(ftp, remote, res):
@@ -304,6 +274,70 @@ def verify_with_server(ftp, remote, mine, res):
             theirs[:12], str(mine)[:12])
 
 
+# -- the module's network: lost and back (net.setModemFun, checkNet) -----------
+
+
+def wait_network(timeout):
+    # checkNet.waitNetworkReady(timeout) -> (stage, state), (3, 1) when ready; older
+    # firmware: checknet.wait_network_connected; None where there is neither (a PC)
+    try:
+        import checkNet
+        return checkNet.waitNetworkReady(timeout)
+    except ImportError:
+        pass
+    try:
+        import checknet
+        return checknet.wait_network_connected(timeout)
+    except ImportError:
+        return None
+
+
+def network_cut(op):
+    # [bytes after which the operation takes the module off the network (None: never),
+    #  whether it did]: the op's `drop_network_after`
+    return [op.get('drop_network_after'), False]
+
+
+def cut_when(cut, moved, res):
+    # from a transfer's callback: leave the network once `moved` bytes crossed. Minimum
+    # functionality (net.setModemFun(0)) ends the data call; the firmware has no data
+    # call deactivate of its own (firmware_surface.NETWORK_LOSS)
+    if cut[0] is None or cut[1] or moved < cut[0]:
+        return
+    import net as cellular
+    cut[1] = True
+    res['network_off'] = {'bytes': moved, 'modem_fun': cellular.setModemFun(0)}
+
+
+def rejoin(cut, op, res):
+    # after the transfer, whatever its outcome: back on the network (`reattach_timeout` s)
+    if cut[1]:
+        res['network_back'] = network_back(op.get('reattach_timeout', 60))
+
+
+def network_back(timeout):
+    # net.setModemFun(1), then checkNet until the data call is up again (the firmware
+    # re-dials by itself). checkNet answers at once while the SIM is not ready yet (its
+    # stage 1), so it is asked again until `timeout` seconds have passed
+    import net as cellular
+    back = {'modem_fun': cellular.setModemFun(1), 'checknet': None}
+    start = ticks_ms()
+    while True:
+        left = timeout - elapsed_ms(start) // 1000
+        ready = wait_network(max(1, min(3600, left)))
+        back['checknet'] = list(ready) if ready is not None else None
+        if ready is None or (ready[0] == 3 and ready[1] == 1) \
+                or elapsed_ms(start) >= timeout * 1000:
+            break
+        sleep_ms(100)
+    back['ms'] = elapsed_ms(start)
+    back['ok'] = ready is not None and ready[0] == 3 and ready[1] == 1
+    if not back['ok']:
+        back['error'] = ('the network did not come back within %s s: checkNet says %s; '
+                         'check the SIM, the antenna and the APN' % (timeout, back['checknet']))
+    return back
+
+
 # -- operations: each fills `res` and sets res['ok'] -------------------------
 
 
@@ -313,34 +347,52 @@ def op_retr(ctx, op, res):
     local = op['local']
     res['remote'] = remote
     res['local'] = local
+    # rest: resume at this offset (REST), appending to what `local` already holds
+    rest = op.get('rest', 0)
+    res['rest'] = rest
     expected = remote_size(ftp, remote, res) if op.get('check_size', True) else None
+    if expected is not None and rest:
+        expected = max(expected - rest, 0)
     h = hashlib.sha256()
     got = [0]
-    f = open(local, 'wb')
+    cut = network_cut(op)
+    f = open(local, 'ab' if rest else 'wb')
 
     def on_block(block):
         f.write(block)
         h.update(block)
         got[0] += len(block)
+        cut_when(cut, got[0], res)
 
     try:
-        set_reply(res, ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK)))
+        if rest:
+            # rest as a str: Quectel's ftplib calls rest.startswith() after the 150 reply
+            # (an int makes it print a parse150 error, though the transfer goes on)
+            reply = ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK),
+                                   rest=str(rest))
+        else:
+            reply = ftp.retrbinary('RETR ' + remote, on_block, op.get('block', BLOCK))
+        set_reply(res, reply)
         res['ok'] = True
     except Exception as exc:
         failure(res, exc)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = got[0]
     res['size_checked'] = expected is not None
     if res['ok']:
-        check_final(res, expected)
-    if res['ok'] and op.get('verify_hash'):
-        verify_with_server(ftp, remote, res['sha256'], res)
+        why = 'SIZE said %s' % expected if not rest else 'SIZE less REST %s' % rest
+        check_final(res, expected, why)
     if res['ok']:
         # what the module now holds, read back from its flash
         res['file_sha256'], res['file_bytes'] = file_sha256(local)
-    elif not op.get('keep_partial'):
+    if res['ok'] and op.get('verify_hash'):
+        # the server hashes the whole file: compare the module's whole file
+        verify_with_server(ftp, remote, res['file_sha256'] if rest else res['sha256'], res)
+    if not res['ok'] and not op.get('keep_partial') and not rest:
+        # (a resumed download leaves the part the module held before)
         remove_quietly(local)
     res['local_exists'] = exists(local)
 
@@ -355,25 +407,34 @@ def op_stor(ctx, op, res):
         return
     h = hashlib.sha256()
     sent = [0]
+    cut = network_cut(op)
 
     def on_block(block):
         h.update(block)
         sent[0] += len(block)
+        cut_when(cut, sent[0], res)
 
     f = open(local, 'rb')
     try:
-        set_reply(res, ftp.storbinary('STOR ' + op['remote'], f, op.get('block', BLOCK),
+        # append: APPE instead of STOR (the server keeps what the file held)
+        verb = 'APPE ' if op.get('append') else 'STOR '
+        set_reply(res, ftp.storbinary(verb + op['remote'], f, op.get('block', BLOCK),
                                       on_block))
         res['ok'] = True
     except Exception as exc:
         failure(res, exc, ftp, read_reply=True)
     finally:
         f.close()
+        rejoin(cut, op, res)
     res['sha256'] = hexdigest(h)
     res['bytes'] = sent[0]
     if res['ok']:
         check_final(res, None)
-    if res['ok'] and op.get('verify_hash'):
+    if res['ok'] and op.get('verify_hash') and op.get('append'):
+        # the server's file is what it held and then ours: the module cannot know its hash
+        res['hash_match'] = None
+        res['hash_note'] = 'not compared: an appended file holds more than the module sent'
+    elif res['ok'] and op.get('verify_hash'):
         verify_with_server(ftp, op['remote'], res['file_sha256'], res)
 
 
@@ -653,12 +714,13 @@ def session(a):
 
 
 def transfer(step, op_func, a, result):
-    # one transfer on its own connection; the result is flat, as the host expects
+    # one operation (a['op']) on its own connection; the result is flat, as the host
+    # expects
     start = ticks_ms()
     ftp = open_session(a, result)
     if ftp is not None:
         result['ok'] = False
-        op_func({'ftp': ftp, 'args': a, 'extra': []}, a, result)
+        op_func({'ftp': ftp, 'args': a, 'extra': []}, a['op'], result)
         close(ftp)
     result['ms'] = elapsed_ms(start)
     result['step'] = step
@@ -666,8 +728,9 @@ def transfer(step, op_func, a, result):
 
 
 def upload(a):
-    result = {'ok': False, 'step': 'upload', 'remote': a['remote'], 'bytes': 0}
-    result['file_sha256'], result['file_bytes'] = file_sha256(a['local'])
+    op = a['op']  # a stor operation (harness/scenario/ops.py)
+    result = {'ok': False, 'step': 'upload', 'remote': op['remote'], 'bytes': 0}
+    result['file_sha256'], result['file_bytes'] = file_sha256(op['local'])
     result = transfer('upload', op_stor, a, result)
     if 'sha256' not in result:
         result['sha256'] = hexdigest(hashlib.sha256())
@@ -675,26 +738,37 @@ def upload(a):
 
 
 def download(a):
-    result = {'ok': False, 'step': 'download', 'remote': a['remote'], 'local': a['local'],
+    op = a['op']  # a retr operation (harness/scenario/ops.py)
+    result = {'ok': False, 'step': 'download', 'remote': op['remote'], 'local': op['local'],
               'bytes': 0}
     result = transfer('download', op_retr, a, result)
     if 'sha256' not in result:
         result['sha256'] = hexdigest(hashlib.sha256())
-    result['local_exists'] = exists(a['local'])
+    result['local_exists'] = exists(op['local'])
     return result
 
 
+FILL_PROBE_MS = 250  # the write speed is measured over this long at least,
+FILL_PROBE_BYTES = 4 * 1024 * 1024  # or over this many bytes, whichever comes first
+
+
 def fill(a):
-    # grow a filler file until the partition has at most `leave_free` bytes free
+    # grow a filler file until the partition has at most `leave_free` bytes free.
+    # With `budget_s`, the write speed is measured as it goes: once the whole fill would
+    # take longer than that, the step stops, removes the filler and says so (a /usr of
+    # tens of GB is not filled within a step's timeout); the host skips the scenario
     path = a['path']
     leave = a['leave_free']
+    budget_ms = int(a.get('budget_s', 0) * 1000)
     block = bytearray(4096)
     written = 0
+    need = free_space(path)[1] - leave
+    too_slow = False
+    start = ticks_ms()
     f = open(path, 'wb')
     try:
         while True:
-            st = os.statvfs(path.rsplit('/', 1)[0] or '/')
-            free = st[0] * st[4]
+            free = free_space(path)[1]
             if free <= leave:
                 break
             try:
@@ -704,27 +778,57 @@ def fill(a):
                     break
                 raise
             written += len(block)
+            if budget_ms and fill_too_slow(written, elapsed_ms(start), need, budget_ms):
+                too_slow = True
+                break
     finally:
         f.close()
-    st = os.statvfs(path.rsplit('/', 1)[0] or '/')
-    return {'ok': True, 'step': 'fill', 'bytes': written, 'free': st[0] * st[4]}
+    spent = elapsed_ms(start)
+    result = {'ok': True, 'step': 'fill', 'bytes': written, 'ms': spent}
+    if too_slow:
+        remove_quietly(path)
+        rate = written * 1000 // max(1, spent)
+        result['ok'] = False
+        result['too_slow'] = True
+        result['rate'] = rate
+        result['estimate_s'] = need // max(1, rate)
+        result['budget_s'] = budget_ms // 1000
+        result['error'] = ('/usr has %d bytes free: filling it down to %d at the measured %d '
+                           'bytes/s would take about %d s, more than the %d s this step may '
+                           'take' % (need + leave, leave, rate, result['estimate_s'],
+                                     result['budget_s']))
+    result['free'] = free_space(path)[1]
+    return result
+
+
+def fill_too_slow(written, spent_ms, need, budget_ms):
+    # once the speed is measured: would writing all `need` bytes overrun the budget?
+    if spent_ms < FILL_PROBE_MS and written < FILL_PROBE_BYTES:
+        return spent_ms >= budget_ms
+    return spent_ms >= budget_ms or spent_ms * need > budget_ms * written
 
 
 def net(a):
-    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready
+    # is the module on the network? checkNet.waitNetworkReady -> (3, 1) when ready.
+    # With `restore`: a module a scenario left off the network (net.getModemFun() is not
+    # 1, full functionality) is brought back first
     result = {'ok': False, 'step': 'net'}
-    try:
-        import checkNet
-        stage, state = checkNet.waitNetworkReady(a.get('timeout', 30))
-    except ImportError:
+    timeout = a.get('timeout', 30)
+    if a.get('restore'):
         try:
-            import checknet
-            stage, state = checknet.wait_network_connected(a.get('timeout', 30))
+            import net as cellular
+            result['modem_fun'] = cellular.getModemFun()
         except ImportError:
-            # not a QuecPython module (a PC): its network is the host's
-            result['ok'] = True
-            result['checknet'] = None
-            return result
+            result['modem_fun'] = None
+        if result['modem_fun'] not in (None, 1):
+            result['network_back'] = network_back(timeout)
+    ready = wait_network(timeout)
+    if ready is None:
+        # not a QuecPython module (a PC): its network is the host's
+        result['ok'] = True
+        result['checknet'] = None
+        return result
+    stage, state = ready
     result['checknet'] = [stage, state]
     result['ok'] = stage == 3 and state == 1
     if not result['ok']:

@@ -4,47 +4,23 @@
 # drawn from the same stream. harness/scenario/payload_gen.py makes the same bytes on the
 # host. One step, `gen`, printing one result line like hil_ftp's steps.
 # Apart from hil_ftp.py so the FTP steps compile no more than they did.
-try:
-    import ujson as json
-except ImportError:
-    import json
-try:
-    import uhashlib as hashlib
-except ImportError:
-    import hashlib
-try:
-    import ubinascii as binascii
-except ImportError:
-    import binascii
-try:
-    import uos as os
-except ImportError:
-    import os
-try:
-    import usys as sys
-except ImportError:
-    import sys
+from hil_common import (
+    BLOCK,
+    ENOSPC,
+    error_errno,
+    free_space,
+    hashlib,
+    hexdigest,
+    remove_quietly,
+    report,
+)
 
-RESULT_PREFIX = 'HIL-RESULT '
-BLOCK = 1024
-ENOSPC = 28
 GEN_SIZE = 32  # bytes of one generated block (one sha256)
 GEN_BLOCKS = 32  # generated blocks per write: 1 KiB
 # the words of a generated text, as harness/scenario/payload_gen.py has them
 GEN_WORDS = ('module', 'cellular', 'ftp', 'QuecPython', 'payload', 'line', 'checksum', 'usr',
              'EC600U', 'retr', 'stor', '42', '0x1F', 'end')
 GEN_MAX_WORDS = 9
-
-
-def hexdigest(h):
-    return binascii.hexlify(h.digest()).decode()
-
-
-def remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 class _GenStream:
@@ -110,9 +86,8 @@ def gen(a):
     # free, and nothing is written.
     path = a['path']
     size = a['size']
-    st = os.statvfs(path.rsplit('/', 1)[0] or '/')
-    free = st[0] * st[4]
-    if size + st[0] > free:  # one block more for the file's own metadata
+    block, free = free_space(path)
+    if size + block > free:  # one block more for the file's own metadata
         return {'ok': False, 'step': 'gen', 'errno': ENOSPC, 'free': free, 'bytes': 0,
                 'error': 'a %d-byte payload does not fit: %d bytes free' % (size, free)}
     stream = _GenStream(a['seed'].encode())
@@ -146,7 +121,6 @@ def run(step, args):
     try:
         result = STEPS[step](args)
     except Exception as exc:
-        errno = exc.args[0] if isinstance(exc, OSError) and exc.args else None
-        result = {'ok': False, 'step': step, 'errno': errno,
+        result = {'ok': False, 'step': step, 'errno': error_errno(exc),
                   'error': '%s: %s' % (type(exc).__name__, exc)}
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + '\n')
+    report(result)

@@ -54,6 +54,7 @@ def _emulator(args: argparse.Namespace) -> int:
         config = ModuleConfig(model=args.model, usr_bytes=args.usr_kib * 1024,
                               raw_paste="refuse" if args.no_raw_paste else "full",
                               baud=args.baud, engine=args.engine,
+                              reattach_ms=args.reattach_ms,
                               heap=parse_size("--heap", args.heap))
         module = VirtualModule(config, root=args.root, use_socket=args.socket).start()
     except (ValueError, EmulatorStartError) as exc:
@@ -240,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--model", default="EC600U")
     emu.add_argument("--usr-kib", type=int, default=4096, help="size of /usr, KiB")
     emu.add_argument("--baud", type=int, default=0, help="emulate a UART at this rate")
+    emu.add_argument("--reattach-ms", type=int, default=ModuleConfig.reattach_ms,
+                     help="ms from net.setModemFun(1) until the network is back "
+                          "(default %(default)s; a real network: seconds)")
     emu.add_argument("--no-raw-paste", action="store_true", help="firmware without raw-paste")
     emu.add_argument("--engine", choices=ENGINES, default="cpython",
                      help="who runs device code: cpython (default) or micropython (the unix "

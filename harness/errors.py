@@ -7,6 +7,11 @@ class HarnessError(Exception):
     """Base of every error the harness raises on purpose."""
 
 
+class NotApplicable(HarnessError):
+    """A scenario cannot run on this module or server as it is; the message says why
+    (the pytest side skips it with that reason: fixtures/scenario.py)."""
+
+
 class DeviceNotFound(HarnessError):
     """The serial port could not be opened at all."""
 

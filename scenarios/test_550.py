@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenario.run import FtpRun, digest_of
+from harness.scenario import FtpRun, digest_of, ops
 
 
 def test_retr_missing_file_is_550(ftp_run: FtpRun) -> None:
@@ -27,13 +27,13 @@ def test_retr_missing_file_is_550(ftp_run: FtpRun) -> None:
 def test_missing_paths_are_550_and_the_session_goes_on(ftp_run: FtpRun) -> None:
     missing = ftp_run.server_name("missing.bin")
     s = ftp_run.session([
-        {"op": "retr", "remote": missing, "local": ftp_run.device_path("missing.bin")},
-        {"op": "dele", "arg": missing},
-        {"op": "type", "arg": "I"},  # so that SIZE's 550 means "missing", not "ASCII mode"
-        {"op": "size", "arg": missing},
-        {"op": "cwd", "arg": missing},
-        {"op": "rmd", "arg": missing},
-        {"op": "noop"},
+        ops.retr(missing, ftp_run.device_path("missing.bin")),
+        ops.dele(missing),
+        ops.type_("I"),  # so that SIZE's 550 means "missing", not "ASCII mode"
+        ops.size(missing),
+        ops.cwd(missing),
+        ops.rmd(missing),
+        ops.noop(),
     ])
     assert s.result.get("ran") == 7, "the session stopped early: %s" % s.summary()
     for name in ("retr", "dele", "size", "cwd", "rmd"):
@@ -57,9 +57,9 @@ def _host_passwd() -> str | None:
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "../../../../etc/passwd"])
 def test_paths_outside_the_home_get_nothing_from_outside(ftp_run: FtpRun, path: str) -> None:
     _require_home_root(ftp_run)
-    s = ftp_run.session([{"op": "retr", "remote": path, "local": ftp_run.device_path("pw")},
-                         {"op": "cwd", "arg": "../.."},
-                         {"op": "pwd"}])
+    s = ftp_run.session([ops.retr(path, ftp_run.device_path("pw")),
+                         ops.cwd("../.."),
+                         ops.pwd()])
     retr = s.op("retr")
     inside = ftp_run.server.digest("etc/passwd")  # the home's own etc/passwd, if it has one
     if retr.ok:
@@ -78,12 +78,11 @@ def test_etc_passwd_inside_the_home_is_the_one_served(ftp_run: FtpRun) -> None:
     if ftp_run.server.digest("etc/passwd") is not None:
         pytest.skip("the FTP home already has an etc/passwd; not touching it")
     decoy = b"decoy:x:0:0:inside the FTP home:/:/bin/false\n"
-    ftp_run.server_dirs.append("etc")  # made for this test, removed with it
+    ftp_run.owns("etc", folder=True)  # made for this test, removed with it
     ftp_run.place("etc/passwd", decoy)
     s = ftp_run.session([
-        {"op": "retr", "remote": "/etc/passwd", "local": ftp_run.device_path("abs")},
-        {"op": "retr", "remote": "../../etc/passwd", "local": ftp_run.device_path("rel"),
-         "label": "retr-rel"}])
+        ops.retr("/etc/passwd", ftp_run.device_path("abs")),
+        ops.retr("../../etc/passwd", ftp_run.device_path("rel"), label="retr-rel")])
     for name in ("retr", "retr-rel"):
         op = s.op(name)
         assert op.ok and op.get("file_sha256") == digest_of(decoy).sha256, s.summary()

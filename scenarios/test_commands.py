@@ -18,16 +18,17 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.scenario.run import FtpRun, digest_of, nlst_names
+from harness.scenario import FtpRun, digest_of, ops
+from harness.scenario.outcomes import nlst_names
 
 WRONG_PASSWORD = "not-the-password"
 
 
 def test_login_and_530_on_a_wrong_password(ftp_run: FtpRun) -> None:
     mark = ftp_run.transcript_mark()
-    s = ftp_run.session([{"op": "login", "password": WRONG_PASSWORD, "label": "wrong"},
-                         {"op": "login", "label": "right"},
-                         {"op": "pwd"}], login=False)
+    s = ftp_run.session([ops.login(password=WRONG_PASSWORD, label="wrong"),
+                         ops.login(label="right"),
+                         ops.pwd()], login=False)
     assert s.result.get("welcome", {}).get("code") == 220, s.summary()
     assert s.op("wrong").code == 530, s.summary()
     assert s.op("right").code == 230, s.summary()
@@ -47,7 +48,7 @@ def test_list_and_nlst(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) ->
     folder = ftp_run.server_dir("listing")
     ftp_run.place(folder + "/a.bin", make_payload(1024))
     ftp_run.place(folder + "/b.txt", b"hello\n")
-    s = ftp_run.session([{"op": "nlst", "arg": folder}, {"op": "list", "arg": folder}])
+    s = ftp_run.session([ops.nlst(folder), ops.list_(folder)])
     nlst, listing = s.op("nlst"), s.op("list")
     assert nlst.code == 226 and listing.code == 226, s.summary()
     assert nlst_names(nlst.get("lines")) == ["a.bin", "b.txt"], nlst.get("lines")
@@ -63,12 +64,12 @@ def test_cwd_and_pwd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> N
     ftp_run.place(folder + "/inside.bin", data)
     local = ftp_run.device_path("inside.bin")
     s = ftp_run.session([
-        {"op": "pwd", "label": "pwd-home"},
-        {"op": "cwd", "arg": folder},
-        {"op": "pwd", "label": "pwd-in"},
-        {"op": "retr", "remote": "inside.bin", "local": local},  # relative to the new folder
-        {"op": "cwd", "arg": "..", "label": "cwd-up"},
-        {"op": "pwd", "label": "pwd-up"},
+        ops.pwd(label="pwd-home"),
+        ops.cwd(folder),
+        ops.pwd(label="pwd-in"),
+        ops.retr("inside.bin", local),  # relative to the new folder
+        ops.cwd("..", label="cwd-up"),
+        ops.pwd(label="pwd-up"),
     ])
     assert s.op("cwd").code == 250 and s.op("cwd-up").code == 250, s.summary()
     assert s.op("pwd-home").get("path") == ftp_run.home, s.summary()
@@ -80,7 +81,7 @@ def test_cwd_and_pwd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> N
 
 def test_dele(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
     remote = ftp_run.place(ftp_run.server_name("doomed.bin"), make_payload(512))
-    s = ftp_run.session([{"op": "dele", "arg": remote}])
+    s = ftp_run.session([ops.dele(remote)])
     assert s.op("dele").code == 250, s.summary()
     assert ftp_run.server.digest(remote) is None, "DELE answered 250 but the file is still there"
 
@@ -90,10 +91,10 @@ def test_mkd_and_rmd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> N
     data = make_payload(1024)
     local = ftp_run.on_module("in-made.bin", data)
     inner = folder + "/f.bin"
-    ftp_run.server_files.append(inner)
-    made = ftp_run.session([{"op": "mkd", "arg": folder},
-                            {"op": "stor", "local": local, "remote": inner},
-                            {"op": "rmd", "arg": folder, "label": "rmd-full"}])
+    ftp_run.owns(inner)
+    made = ftp_run.session([ops.mkd(folder),
+                            ops.stor(local, inner),
+                            ops.rmd(folder, label="rmd-full")])
     assert made.op("mkd").code == 257, made.summary()
     # the folder's full path, or (Pure-FTPd) the name as it was given
     assert made.op("mkd").get("path") in (posixpath.join(ftp_run.home, folder), folder), \
@@ -102,7 +103,7 @@ def test_mkd_and_rmd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> N
         made.summary())
     assert ftp_run.server.digest(inner) == digest_of(data), "nothing arrived in the new folder"
     assert ftp_run.server_dir_exists(folder) is True, "RMD answered 550, folder is gone"
-    gone = ftp_run.session([{"op": "dele", "arg": inner}, {"op": "rmd", "arg": folder}])
+    gone = ftp_run.session([ops.dele(inner), ops.rmd(folder)])
     assert gone.op("rmd").code == 250, gone.summary()
     assert ftp_run.server.digest(inner) is None
     assert ftp_run.server_dir_exists(folder) is False, "RMD answered 250, folder stays"
@@ -112,7 +113,7 @@ def test_rnfr_rnto(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> Non
     data = make_payload(1500)
     old = ftp_run.place(ftp_run.server_name("old.bin"), data)
     new = ftp_run.server_name("new.bin")
-    s = ftp_run.session([{"op": "rename", "from": old, "to": new}])
+    s = ftp_run.session([ops.rename(old, new)])
     rename = s.op("rename")
     assert rename.get("rnfr_code") == 350 and rename.code == 250, s.summary()
     assert ftp_run.server.digest(old) is None, "the old name is still there"
@@ -122,10 +123,10 @@ def test_rnfr_rnto(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> Non
 def test_size_in_type_i_and_its_550_in_type_a(ftp_run: FtpRun, payload_size: int,
                                               make_payload: Callable[[int], bytes]) -> None:
     remote = ftp_run.place(ftp_run.server_name("sized.bin"), make_payload(payload_size))
-    s = ftp_run.session([{"op": "type", "arg": "I", "label": "type-i"},
-                         {"op": "size", "arg": remote, "label": "size-i"},
-                         {"op": "type", "arg": "A", "label": "type-a"},
-                         {"op": "size", "arg": remote, "label": "size-a"}])
+    s = ftp_run.session([ops.type_("I", label="type-i"),
+                         ops.size(remote, label="size-i"),
+                         ops.type_("A", label="type-a"),
+                         ops.size(remote, label="size-a")])
     assert s.op("type-i").code == 200 and s.op("type-a").code == 200, s.summary()
     assert s.op("size-i").code == 213, s.summary()
     assert s.op("size-i").get("size") == payload_size, s.summary()
@@ -149,9 +150,8 @@ def test_size_through_the_ftplib_after_a_text_download(
     data = make_payload(3000)
     remote = ftp_run.place(ftp_run.server_name("sized-after-text.bin"), data)
     text = ftp_run.place(ftp_run.server_name("first.txt"), b"one\ntwo\n")
-    s = ftp_run.session([{"op": "retrlines", "remote": text,
-                          "local": ftp_run.device_path("first.txt")},
-                         {"op": "api", "call": "size", "args": [remote]}])
+    s = ftp_run.session([ops.retrlines(text, ftp_run.device_path("first.txt")),
+                         ops.api("size", remote)])
     assert s.op("retrlines").ok, s.summary()
     size = s.op("api")
     dialect = ftp_run.dialect
@@ -168,10 +168,10 @@ def test_type_a_and_type_i_uploads(ftp_run: FtpRun, make_text: Callable[..., byt
     text = make_text(2000, b"\r\n")
     local = ftp_run.on_module("crlf.txt", text)
     binary, ascii_ = ftp_run.server_name("as-binary.txt"), ftp_run.server_name("as-text.txt")
-    s = ftp_run.session([{"op": "type", "arg": "I"},
-                         {"op": "stor", "local": local, "remote": binary},
-                         {"op": "type", "arg": "A"},
-                         {"op": "storlines", "local": local, "remote": ascii_}])
+    s = ftp_run.session([ops.type_("I"),
+                         ops.stor(local, binary),
+                         ops.type_("A"),
+                         ops.storlines(local, ascii_)])
     assert [op.code for op in s.ops] == [200, 226, 200, 226], s.summary()
     # TYPE I: byte for byte. TYPE A: the server stores its own line ends
     assert ftp_run.server.digest(binary) == digest_of(text)
@@ -181,7 +181,7 @@ def test_type_a_and_type_i_uploads(ftp_run: FtpRun, make_text: Callable[..., byt
 
 
 def test_syst(ftp_run: FtpRun) -> None:
-    s = ftp_run.session([{"op": "syst"}])
+    s = ftp_run.session([ops.syst()])
     assert s.op("syst").code == 215, s.summary()
 
 
@@ -190,8 +190,8 @@ def test_noop_keeps_the_connection_alive(ftp_run: FtpRun,
     data = make_payload(4096)
     remote = ftp_run.place(ftp_run.server_name("after-idle.bin"), data)
     local = ftp_run.device_path("after-idle.bin")
-    s = ftp_run.session([{"op": "idle", "seconds": 1.5, "every": 0.5},
-                         {"op": "retr", "remote": remote, "local": local}])
+    s = ftp_run.session([ops.idle(1.5, every=0.5),
+                         ops.retr(remote, local)])
     idle = s.op("idle")
     assert len(idle.get("codes")) >= 2 and set(idle.get("codes")) == {200}, s.summary()
     retr = s.op("retr")
@@ -200,7 +200,7 @@ def test_noop_keeps_the_connection_alive(ftp_run: FtpRun,
 
 def test_quit(ftp_run: FtpRun) -> None:
     mark = ftp_run.transcript_mark()
-    s = ftp_run.session([{"op": "noop"}, {"op": "quit"}])
+    s = ftp_run.session([ops.noop(), ops.quit_()])
     assert s.op("noop").code == 200 and s.op("quit").code == 221, s.summary()
     # the module ran QUIT last and closed the session without an error
     assert s.result.ok and s.result.get("ran") == 2, s.summary()
@@ -219,9 +219,9 @@ def test_pasv_and_port(ftp_run: FtpRun, mode: str, payload_size: int,
     back = ftp_run.device_path("pasv-port-back.bin")
     remote = ftp_run.server_name("pasv-port.bin")
     mark = ftp_run.transcript_mark()
-    s = ftp_run.session([{"op": "pasv", "on": mode == "passive"},
-                         {"op": "stor", "local": local, "remote": remote},
-                         {"op": "retr", "remote": remote, "local": back}])
+    s = ftp_run.session([ops.pasv(mode == "passive"),
+                         ops.stor(local, remote),
+                         ops.retr(remote, back)])
     if mode == "active":
         _assert_port_names_the_module(ftp_run.transcript_since(mark), s.summary())
     assert s.result.ok, s.summary()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, DeviceTimeout
-from harness.scenario.run import FtpRun, Transfer
+from harness.scenario import FtpRun, Transfer
 from harness.servers.contract import ControlledServer
 from harness.servers.dialects import Dialect
 
@@ -94,7 +94,7 @@ def test_filler_is_removed_when_the_test_fails_inside(ftp_run: FtpRun) -> None:
     filler = None
     with pytest.raises(AssertionError, match="a failure inside"):
         with ftp_run.disk_filled(LEAVE_FREE):
-            filler = ftp_run.device_files[-1]
+            filler = ftp_run.created.device_files[-1]
             raise AssertionError("a failure inside the filled block")
     assert filler is not None and not ftp_run.device.exists(filler)
     assert ftp_run.device.statvfs("/usr")[0] >= free_before
@@ -108,7 +108,7 @@ def test_filler_is_removed_when_the_module_reboots(ftp_run: FtpRun) -> None:
     # reconnects, or finds the REPL again
     with pytest.raises((DeviceRebooted, DeviceDisconnected, DeviceTimeout)):
         with ftp_run.disk_filled(LEAVE_FREE):
-            filler = ftp_run.device_files[-1]
+            filler = ftp_run.created.device_files[-1]
             ftp_run.device.exec("import misc\nmisc.Power.powerRestart()", timeout=30)
     if ftp_run.device.lost:
         ftp_run.device.reconnect(ftp_run.reconnect_timeout)

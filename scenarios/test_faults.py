@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.scenario.run import FtpRun, Transfer
+from harness.scenario import FtpRun, Transfer, ops
 from harness.servers.contract import ControlledServer
 
 pytestmark = pytest.mark.faults
@@ -66,7 +66,7 @@ def test_data_connection_dropped_mid_transfer(ftp_run: FtpRun, ftp_control: Cont
 def test_421_at_connect(ftp_run: FtpRun, ftp_control: ControlledServer,
                         make_payload: Callable[[int], bytes]) -> None:
     ftp_control.inject_fault("reply_421")
-    s = ftp_run.session([{"op": "noop"}])
+    s = ftp_run.session([ops.noop()])
     assert not s.result.ok and s.code == 421, s.summary()
     assert s.result.get("ran") == 0
     transfer = ftp_run.upload(make_payload(1024), name="refused.bin")
@@ -120,7 +120,7 @@ def test_one_connection_too_many_gets_421(ftp_run: FtpRun,
                                           ftp_control: ControlledServer) -> None:
     ftp_run.wait_server_idle()  # the limit counts every open control connection
     ftp_control.inject_fault("max_connections", limit=1)
-    s = ftp_run.session([{"op": "connect", "login": True}, {"op": "noop"}])
+    s = ftp_run.session([ops.connect(login=True), ops.noop()])
     assert s.op("connect").code == 421, s.summary()
     assert not s.op("connect").ok
     assert s.op("noop").code == 200, "the first connection must be unaffected: %s" % s.summary()

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.scenario.run import FtpRun, digest_of, nlst_names
+from harness.scenario import FtpRun, digest_of, ops
+from harness.scenario.outcomes import nlst_names
 
 NAMES = ["测试文件.bin", "Überweisung März.txt"]
 
@@ -22,14 +23,14 @@ def test_non_ascii_name_survives_stor_list_nlst_retr_dele(
     data = make_payload(3000)
     folder = ftp_run.server_dir("names")
     remote = folder + "/" + name
-    ftp_run.server_files.append(remote)
+    ftp_run.owns(remote)
     local = ftp_run.on_module(name, data)
     back = ftp_run.device_path("back-" + name)
-    s = ftp_run.session([{"op": "mkd", "arg": folder},
-                         {"op": "stor", "local": local, "remote": remote},
-                         {"op": "nlst", "arg": folder},
-                         {"op": "list", "arg": folder},
-                         {"op": "retr", "remote": remote, "local": back}])
+    s = ftp_run.session([ops.mkd(folder),
+                         ops.stor(local, remote),
+                         ops.nlst(folder),
+                         ops.list_(folder),
+                         ops.retr(remote, back)])
     assert s.result.ok, s.summary()
     assert ftp_run.server.digest(remote) == digest_of(data), \
         "the server holds no file named %r with the module's data" % remote
@@ -38,6 +39,6 @@ def test_non_ascii_name_survives_stor_list_nlst_retr_dele(
     listing = s.op("list").get("lines")
     assert len(listing) == 1 and listing[0].endswith(" " + name), "LIST: %r" % listing
     assert s.op("retr").get("file_sha256") == digest_of(data).sha256, s.summary()
-    gone = ftp_run.session([{"op": "dele", "arg": remote}])
+    gone = ftp_run.session([ops.dele(remote)])
     assert gone.op("dele").code == 250, gone.summary()
     assert ftp_run.server.digest(remote) is None, "DELE answered 250, the file is still there"

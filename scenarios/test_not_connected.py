@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 
-from harness.scenario.run import FtpRun
+from harness.scenario import FtpRun, ops
 
 UNRESOLVABLE = "no-such-host.invalid"  # .invalid never resolves (RFC 2606)
 
@@ -27,7 +27,7 @@ def _closed_port(host: str) -> int:
 
 def test_unreachable_server_is_a_reported_failure(ftp_run: FtpRun, stall_timeout: float) -> None:
     port = _closed_port(ftp_run.server.host) if ftp_run.server.mode == "local" else 1
-    s = ftp_run.session([{"op": "noop"}], port=port, timeout=stall_timeout)
+    s = ftp_run.session([ops.noop()], port=port, timeout=stall_timeout)
     assert not s.result.ok, "connecting to a closed port succeeded: %s" % s.summary()
     assert s.result.get("ran") == 0 and s.code is None, s.summary()
     # refused, or (a filtered port on a remote host) timed out; either way it says so.
@@ -39,7 +39,7 @@ def test_unreachable_server_is_a_reported_failure(ftp_run: FtpRun, stall_timeout
 
 
 def test_unknown_host_is_a_reported_failure(ftp_run: FtpRun, stall_timeout: float) -> None:
-    s = ftp_run.session([{"op": "noop"}], host=UNRESOLVABLE, timeout=stall_timeout)
+    s = ftp_run.session([ops.noop()], host=UNRESOLVABLE, timeout=stall_timeout)
     assert not s.result.ok, "connecting to %s succeeded: %s" % (UNRESOLVABLE, s.summary())
     assert s.result.get("ran") == 0 and s.code is None, s.summary()
     assert s.result.get("error"), s.result.data

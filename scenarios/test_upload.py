@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.scenario.run import FtpRun
+from harness.scenario import Expected, FtpRun, Transfer, ops
 
 
 def test_upload_binary(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
@@ -26,3 +26,22 @@ def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, xsha256_serv
     assert transfer.checksums is not None and transfer.checksums.server is not None
     assert result.get("server_sha256") == transfer.checksums.server.sha256
     assert result.get("hash_match") is True, result.data
+
+
+def test_upload_appended_with_appe(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
+                                   payload_size: int) -> None:
+    """The server holds a file; the module APPEs its own bytes to it."""
+    payload = make_payload(payload_size + 3000)
+    before, data = payload[:3000], payload[3000:]        # two different runs of bytes
+    remote = ftp_run.server_name("appended.bin")
+    ftp_run.place(remote, before)
+    local = ftp_run.source_of("appended.bin", data)
+    s = ftp_run.session([ops.stor(local, remote, append=True)], keep=False)
+    stor = s.op("stor")
+    assert stor.ok and stor.code == 226, s.summary()
+    # the module still holds its bytes; the server the old ones, then the module's
+    checks = ftp_run.checksums(data, stor.held, remote, "upload",
+                               server_must=Expected.appended(before, data))
+    ftp_run.keep(Transfer(stor, checks)).assert_intact()
+    # the data connection carried the module's bytes, whole
+    assert stor.moved == Expected.whole(data).digest, "moved %s" % (stor.moved,)

@@ -62,7 +62,15 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def load_module(name: str, path: Path) -> types.ModuleType:
-    """A .py file imported under another name (so ours never shadows CPython's ftplib)."""
+    """A .py file imported under another name (so ours never shadows CPython's ftplib).
+
+    A device script finds what it shares (device_scripts/hil_common.py) under its own
+    name, as on the module; device_scripts/ itself never goes on sys.path, where its
+    ftplib.py would shadow CPython's.
+    """
+    common = path.with_name("hil_common.py")
+    if path.name != common.name and common.is_file() and "hil_common" not in sys.modules:
+        sys.modules["hil_common"] = load_module("hil_common", common)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

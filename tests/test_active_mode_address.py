@@ -16,7 +16,7 @@ import pytest
 
 from harness.deploy.scripts import deploy_scripts
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.scenario.run import FtpRun
+from harness.scenario import FtpRun, ops
 from harness.servers.local.server import FtpServer
 from harness.wire.device import Device
 
@@ -39,8 +39,8 @@ def _active_session(ip: str, server: FtpServer, port_host: str | None) -> tuple[
             run = FtpRun(device, server, "active", ftplib_kind="bundled", port_host=port_host)
             local = run.on_module("a.bin", os.urandom(2048))
             start = time.monotonic()
-            s = run.session([{"op": "pasv", "on": False},
-                             {"op": "stor", "local": local, "remote": run.server_name("a.bin")}])
+            s = run.session([ops.pasv(False),
+                             ops.stor(local, run.server_name("a.bin"))])
             took = time.monotonic() - start
             run.cleanup()
             return took, s.op("stor").data

@@ -39,6 +39,8 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--device-timeout": ("--device-timeout=0", "--device-timeout=0: a timeout must be"),
     "--prompt-timeout": ("--prompt-timeout=0", "--prompt-timeout=0: a timeout must be"),
     "--reconnect-timeout": ("--reconnect-timeout=soon", "--reconnect-timeout=soon: give seconds"),
+    "--network-reattach-timeout": ("--network-reattach-timeout=0",
+                                   "--network-reattach-timeout=0: a timeout must be"),
     "--ftp-server": ("--ftp-server=gopher://x@y", "--ftp-server=gopher://x@y: use 'local'"),
     "--ftplib": ("--ftplib=no-such-ftplib.py", "is neither auto, bundled, firmware nor an "
                  "existing file"),

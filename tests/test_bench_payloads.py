@@ -13,8 +13,7 @@ import pytest
 from harness.deploy.scripts import candidates, deploy, without_comments
 from harness.deploy.zpush import frames_of, push_compressed, push_compressed_files
 from harness.emulator import ModuleConfig, VirtualModule
-from harness.micropython.gate import MpyCrossError
-from harness.micropython.mpy_cross import MpyTarget, compile_for, mpy_cross_emits
+from harness.micropython.mpy_cross import MpyCrossError, MpyTarget, compile_for, mpy_cross_emits
 from harness.report import phase_totals, scenario_record
 from harness.scenario.payload_cache import PayloadCache
 from harness.scenario.payload_gen import (
@@ -275,7 +274,8 @@ def test_a_module_that_loads_mpy_v6_gets_v6_after_refusing_v5(start_module) -> N
         done = deploy(device, ROOT / "device_scripts")
         assert done.form == "mpy" and done.target == MpyTarget(6)
         assert done.note == "precompiled .mpy v6 (mpy-cross)"
-        assert sorted(done.pushed) == ["hil_ftp.mpy", "hil_gen.mpy", "lib/ftplib.mpy"]
+        assert sorted(done.pushed) == ["hil_common.mpy", "hil_ftp.mpy", "hil_gen.mpy",
+                                       "lib/ftplib.mpy"]
         assert deploy(device, ROOT / "device_scripts").pushed == []  # verified, unchanged
         names = device.listdir("/usr/hil")
         assert "hil_ftp.mpy" in names and "hil_ftp.py" not in names  # no stale .py to win
@@ -292,7 +292,8 @@ def test_a_module_that_refuses_every_mpy_gets_py_once_with_the_reason(start_modu
         assert done.form == "py" and done.target is None
         assert "refused .mpy v5 (no unicode) (incompatible .mpy file)" in done.note
         assert "\n" not in done.note
-        assert sorted(done.pushed) == ["hil_ftp.py", "hil_gen.py", "lib/ftplib.py"]
+        assert sorted(done.pushed) == ["hil_common.py", "hil_ftp.py", "hil_gen.py",
+                                       "lib/ftplib.py"]
     finally:
         device.close()
 
@@ -328,14 +329,6 @@ def test_the_module_makes_the_text_the_host_expects(bench, size: int, eol: bytes
         assert transfer.payload_source == "text generated on the module from seed t%d" % size
     finally:
         run.cleanup()
-
-
-def test_the_generator_prints_the_result_prefix_the_host_parses() -> None:
-    from harness.wire.layout import RESULT_PREFIX
-    from tests.test_layout import module_constants
-
-    assert module_constants(ROOT / "device_scripts" / "hil_gen.py")["RESULT_PREFIX"] \
-        == RESULT_PREFIX
 
 
 def test_a_phase_inside_another_is_counted_once(bench) -> None:

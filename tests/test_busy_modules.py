@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.bench.pool import ModuleLock, ModuleSpec, Selection, check_module, claim_module
+from harness.bench.claim import claim_module
+from harness.bench.health import check_module
+from harness.bench.locks import ModuleLock
+from harness.bench.selection import Selection
+from harness.bench.spec import ModuleSpec
 from harness.ports.exporter import PortExport
 from harness.wire.device import Device
 

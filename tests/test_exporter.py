@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.bench.pool import LOCK_DIR_ENV
+from harness.bench.locks import LOCK_DIR_ENV
 from harness.errors import DeviceBusy
 from harness.ports.export_refusal import REFUSAL_PREFIX, exporter_refusal
 from harness.ports.exporter import PortExport, export_ports, parse_bind

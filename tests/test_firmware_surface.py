@@ -19,7 +19,7 @@ from harness.emulator import firmware_surface as fs
 from harness.emulator.config import ModuleConfig
 from harness.emulator.runtime import DeviceRuntime, InputQueue
 
-MODULES = ["usocket", "uos", "utime", "modem", "misc", "dial", "dataCall", "checkNet"]
+MODULES = ["usocket", "uos", "utime", "modem", "misc", "dial", "dataCall", "checkNet", "net"]
 # types checked member by member (an instance, or the class where it has no constructor)
 TYPES = [("usocket", "socket"), ("misc", "Power"), ("misc", "ADC"), ("misc", "PWM"),
          ("misc", "USB"), ("misc", "PowerKey"), ("checkNet", "CheckNetwork")]

@@ -12,8 +12,10 @@ import pytest
 
 from harness.deploy.scripts import deploy_scripts, firmware_has_ftplib, resolve_ftplib
 from harness.emulator import ModuleConfig, VirtualModule
+from harness.scenario import ops
 from harness.servers.local.server import FtpServer
 from harness.wire.device import Device
+from harness.wire.layout import STEPS_MODULE
 
 ROOT = Path(__file__).resolve().parents[1]
 QUECTEL_LIKE = Path(__file__).with_name("quectel_ftplib_like.py")
@@ -30,11 +32,12 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Device, Ft
         device.close()
 
 
-def step(device: Device, server: FtpServer, kind: str, name: str, **args) -> dict:
+def download(device: Device, server: FtpServer, kind: str, local: str, remote: str,
+             **connection) -> dict:
     base = {"host": server.host, "port": server.port, "user": server.user,
-            "password": server.password, "ftplib": kind}
-    base.update(args)
-    result = device.run_step("hil_ftp", name, base, timeout=30)
+            "password": server.password, "ftplib": kind, "op": ops.retr(remote, local)}
+    base.update(connection)
+    result = device.run_step(STEPS_MODULE, "download", base, timeout=30)
     return result.data
 
 
@@ -42,11 +45,10 @@ def step(device: Device, server: FtpServer, kind: str, name: str, **args) -> dic
 def test_reply_codes_read_the_same_for_every_ftplib(bench, choice: str) -> None:
     device, server = bench
     kind = resolve_ftplib(device, choice)
-    missing = step(device, server, kind, "download", local="/usr/hil/run/m.bin",
-                   remote="missing.bin")
+    missing = download(device, server, kind, "/usr/hil/run/m.bin", "missing.bin")
     assert missing["ok"] is False and missing["code"] == 550, missing
-    wrong = step(device, server, kind, "download", local="/usr/hil/run/w.bin",
-                 remote="missing.bin", password="wrong-password")
+    wrong = download(device, server, kind, "/usr/hil/run/w.bin", "missing.bin",
+                     password="wrong-password")
     assert wrong["ok"] is False and wrong["code"] == 530, wrong
     assert wrong.get("ftplib") == kind
 
@@ -58,8 +60,7 @@ def test_download_with_every_ftplib(bench, choice: str) -> None:
     data = bytes(range(256)) * 64
     server.put("models.bin", data)
     device.makedirs("/usr/hil/run")
-    got = step(device, server, kind, "download", local="/usr/hil/run/d.bin",
-               remote="models.bin")
+    got = download(device, server, kind, "/usr/hil/run/d.bin", "models.bin")
     assert got["ok"] is True, got
     assert got["file_sha256"] == hashlib.sha256(data).hexdigest()
     assert device.remove("/usr/hil/run/d.bin")

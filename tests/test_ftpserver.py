@@ -11,6 +11,7 @@ import hashlib
 import random
 import re
 import socket
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -406,6 +407,20 @@ def test_drop_data_on_stor(server: FtpServer, client: ftplib.FTP) -> None:
     server.clear_faults()
     assert upload(client, "up.bin", data).startswith("226 ")
     assert server.sha256("up.bin") == sha(data)
+
+
+def test_an_upload_cut_by_a_reset_is_426_not_226(server: FtpServer, client: ftplib.FTP) -> None:
+    # a client whose network went resets the data connection (the module's lwIP, back on
+    # the network): stock pyftpdlib took that for the end of the file and said 226
+    data = payload(50_000)
+    conn = client.transfercmd("STOR cut.bin")
+    conn.sendall(data)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # RST
+    reply = final_reply(client)
+    assert reply.startswith("426 ") and "reset" in reply.lower(), reply
+    assert server.path("cut.bin").stat().st_size <= len(data)  # what came is kept
+    assert upload(client, "whole.bin", data).startswith("226 ")
 
 
 def test_reply_421_greets_and_closes(server: FtpServer) -> None:

@@ -11,6 +11,7 @@ import ftplib as cpython_ftplib
 import hashlib
 import json
 import random
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +19,12 @@ from typing import Any
 
 import pytest
 
-from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError
-from harness.scenario.run import (
-    FtpRun,
-    digest_of,
-    explain_text_damage,
-    open_sessions,
-    server_text_digest,
-)
+from harness.errors import DeviceDisconnected, DeviceRebooted, HarnessError, NotApplicable
+from harness.scenario import FtpRun, digest_of
+from harness.scenario.checksums import explain_text_damage, server_text_digest
+from harness.servers.idle import open_sessions
 from harness.servers.local.server import FtpServer
+from harness.wire.results import StepResult
 from tests.support import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,10 +108,11 @@ def test_steps_upload_and_download_intact(hil: types.ModuleType, server: FtpServ
     data = payload(70_000)
     local = tmp_path / "up.bin"
     local.write_bytes(data)
-    up = hil.upload(args(server, local=str(local), remote="up.bin"))
+    up = hil.upload(args(server, op=dict(local=str(local), remote="up.bin")))
     assert up["ok"] and up["code"] == 226 and up["sha256"] == digest_of(data).sha256, up
     assert server.digest("up.bin") == digest_of(data)
-    down = hil.download(args(server, local=str(tmp_path / "down.bin"), remote="up.bin"))
+    down = hil.download(args(server, op=dict(local=str(tmp_path / "down.bin"),
+                                             remote="up.bin")))
     assert down["ok"] and down["file_sha256"] == digest_of(data).sha256, down
     assert down["size_checked"] and down["expected_bytes"] == len(data)
 
@@ -155,7 +154,8 @@ def test_stalled_download_is_never_a_success(hil: types.ModuleType, lib: str,
     server.put("big.bin", payload(50_000))
     server.inject_fault("stall", after_bytes=10_000, on="retr")
     local = tmp_path / "big.bin"
-    result = hil.download(args(server, local=str(local), remote="big.bin", timeout=SHORT))
+    result = hil.download(args(server, op=dict(local=str(local), remote="big.bin"),
+                               timeout=SHORT))
     assert not result["ok"], result
     if lib == "quectel":  # it returned the first 10 000 bytes with a made-up 226
         assert result["code"] == 226 and "short download: got 10000 of 50000" in result["error"]
@@ -168,7 +168,8 @@ def test_dropped_download_is_never_a_success(hil: types.ModuleType, server: FtpS
                                              tmp_path: Path) -> None:
     server.put("big.bin", payload(50_000))
     server.inject_fault("drop_data", after_bytes=20_000, on="retr")
-    result = hil.download(args(server, local=str(tmp_path / "b.bin"), remote="big.bin"))
+    result = hil.download(args(server, op=dict(local=str(tmp_path / "b.bin"),
+                                               remote="big.bin")))
     assert not result["ok"], result
     assert result.get("code") == 426 or "short download" in result["error"], result
 
@@ -178,7 +179,8 @@ def test_download_cut_by_the_server_is_short_even_with_226(hil: types.ModuleType
                                                            tmp_path: Path) -> None:
     server.put("cut.bin", payload(5000))
     server.inject_fault("corrupt", mode="truncate", on="served")
-    result = hil.download(args(server, local=str(tmp_path / "cut.bin"), remote="cut.bin"))
+    result = hil.download(args(server, op=dict(local=str(tmp_path / "cut.bin"),
+                                               remote="cut.bin")))
     assert result["code"] == 226 and not result["ok"], result
     assert "short download: got 4999 of 5000 bytes" in result["error"]
 
@@ -188,7 +190,7 @@ def test_upload_to_a_full_disk_reports_452(hil: types.ModuleType, server: FtpSer
     local = tmp_path / "up.bin"
     local.write_bytes(payload(200_000))
     server.set_disk_free(50_000)
-    result = hil.upload(args(server, local=str(local), remote="full.bin"))
+    result = hil.upload(args(server, op=dict(local=str(local), remote="full.bin")))
     assert not result["ok"] and result["code"] == 452, result
     assert server.digest("full.bin") is None
 
@@ -317,6 +319,9 @@ class FakeDevice:
     def makedirs(self, path: str) -> None:
         pass
 
+    def step_time(self, timeout: float) -> float:
+        return timeout
+
 
 class FakeServer:
     mode, host, port, user, password = "ftp", "h", 21, "u", "p"
@@ -353,7 +358,193 @@ def test_cleanup_names_what_it_could_not_remove() -> None:
 def test_disk_filled_removes_the_filler_when_the_block_fails() -> None:
     device = FakeDevice([])
     run = make_run(device)
-    run.step = lambda name, **a: None  # type: ignore[method-assign]
+    run.step = lambda name, **a: StepResult(True, name)  # type: ignore[method-assign]
     with pytest.raises(RuntimeError), run.disk_filled(1000):
         raise RuntimeError("the test failed inside")
-    assert device.removed == [run.device_files[0]]
+    assert device.removed == [run.created.device_files[0]]
+
+
+def test_a_usr_too_big_to_fill_in_a_step_is_not_applicable() -> None:
+    # the fill step said so (it measured its speed); the scenario is skipped with its
+    # figures, the filler removed, and the step was given a share of the step's time
+    device = FakeDevice([])
+    run = make_run(device)
+    asked: dict[str, Any] = {}
+    said = "/usr has 40000000000 bytes free: ... about 2000 s, more than the 90 s"
+
+    def fill_step(name: str, **a: Any) -> StepResult:
+        asked.update(a)
+        return StepResult(False, name, {"too_slow": True, "error": said})
+
+    run.step = fill_step  # type: ignore[method-assign]
+    with pytest.raises(NotApplicable, match="about 2000 s.*--device-timeout 120 s"):
+        with run.disk_filled(1000):
+            raise AssertionError("never reached: the block does not run")
+    assert asked["budget_s"] == 90 and asked["leave_free"] == 1000
+    assert device.removed == [run.created.device_files[0]]
+
+
+# -- the fill step on CPython: the speed it measures, the budget it keeps ------------
+
+
+@pytest.fixture
+def hil_alone() -> types.ModuleType:
+    return load_module("hil_ftp_fill", ROOT / "device_scripts" / "hil_ftp.py")
+
+
+def test_fill_within_its_budget_fills(hil_alone: types.ModuleType, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FakePartition(free=64 * 4096)
+    monkeypatch.setattr(hil_alone, "free_space", disk.free_space)
+    monkeypatch.setattr(hil_alone, "open", disk.open, raising=False)
+    result = hil_alone.fill({"path": str(tmp_path / "f"), "leave_free": 4096, "budget_s": 60})
+    assert result["ok"] and result["free"] == 4096 and result["bytes"] == 63 * 4096
+
+
+def test_fill_that_would_overrun_its_budget_stops_and_removes_the_filler(
+        hil_alone: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 GB free, written at 4 KiB per simulated 10 ms: about 2.4e5 s, far over 5 s
+    disk = FakePartition(free=10 ** 9)
+    clock = [0]
+    monkeypatch.setattr(hil_alone, "free_space", disk.free_space)
+    monkeypatch.setattr(hil_alone, "open", disk.open, raising=False)
+    monkeypatch.setattr(hil_alone, "ticks_ms", lambda: clock[0])
+    monkeypatch.setattr(hil_alone, "elapsed_ms", lambda start: clock[0] - start)
+    disk.on_write = lambda: clock.__setitem__(0, clock[0] + 10)
+    path = tmp_path / "f"
+    result = hil_alone.fill({"path": str(path), "leave_free": 4096, "budget_s": 5})
+    assert not result["ok"] and result["too_slow"]
+    assert result["rate"] == 409600 and result["budget_s"] == 5
+    assert result["estimate_s"] == (10 ** 9 - 4096) // 409600
+    assert "would take about %d s, more than the 5 s" % result["estimate_s"] in result["error"]
+    assert disk.written <= 4096 * 26  # stopped once the probe had measured: 250 ms
+    assert not path.exists()
+
+
+class FakePartition:
+    """A partition of `free` bytes for the fill step: statvfs and open on the host."""
+
+    def __init__(self, free: int) -> None:
+        self.free = free
+        self.written = 0
+        self.on_write: Any = lambda: None
+
+    def free_space(self, path: str) -> tuple[int, int]:
+        return 4096, self.free - self.written
+
+    def open(self, path: str, mode: str = "r") -> Any:
+        part = self
+
+        class Filler:
+            def write(self, data: bytes) -> int:
+                part.written += len(data)
+                part.on_write()
+                return len(data)
+
+            def close(self) -> None:
+                Path(path).write_bytes(b"")  # the filler exists until the step removes it
+
+        return Filler()
+
+
+# -- the module's network, lost and back -------------------------------------------
+
+
+class FakeCellular:
+    """net and checkNet as the firmware offers them, scripted: checkNet's answers in turn."""
+
+    def __init__(self, answers: list[tuple[int, int]]) -> None:
+        self.answers = answers
+        self.levels: list[int] = []
+        self.waits: list[int] = []
+
+    def setModemFun(self, level: int) -> int:  # noqa: N802 (the firmware's name)
+        self.levels.append(level)
+        return 0
+
+    def getModemFun(self) -> int:  # noqa: N802
+        return self.levels[-1] if self.levels else 1
+
+    def waitNetworkReady(self, timeout: int) -> tuple[int, int]:  # noqa: N802
+        self.waits.append(timeout)
+        return self.answers.pop(0)
+
+
+def test_network_back_asks_checknet_again_while_the_sim_wakes(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    # checkNet answers at once while the SIM is not ready (its stage 1): asked again
+    cellular = FakeCellular([(1, 18), (1, 18), (3, 1)])
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    monkeypatch.setattr(hil_alone, "sleep_ms", lambda ms: None)
+    back = hil_alone.network_back(20)
+    assert back["ok"] and back["checknet"] == [3, 1] and back["modem_fun"] == 0
+    assert cellular.levels == [1] and len(cellular.waits) == 3
+    assert all(1 <= t <= 20 for t in cellular.waits)
+
+
+def test_network_back_that_never_comes_says_what_checknet_said(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    cellular = FakeCellular([(2, 2)])
+    clock = [0]
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    monkeypatch.setattr(hil_alone, "ticks_ms", lambda: clock[0])
+    monkeypatch.setattr(hil_alone, "elapsed_ms", lambda start: clock[0] - start)
+
+    def wait(timeout: int) -> tuple[int, int]:
+        clock[0] += timeout * 1000  # checkNet waits out its whole timeout
+        return (2, 2)
+
+    cellular.waitNetworkReady = wait  # type: ignore[method-assign]
+    back = hil_alone.network_back(5)
+    assert not back["ok"] and back["checknet"] == [2, 2]
+    assert "did not come back within 5 s: checkNet says [2, 2]" in back["error"]
+
+
+def test_the_net_step_restores_a_module_left_off_the_network(
+        hil_alone: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    cellular = FakeCellular([(3, 1), (3, 1)])
+    cellular.levels.append(0)  # a step left it at minimum functionality
+    monkeypatch.setitem(sys.modules, "net", cellular)
+    monkeypatch.setitem(sys.modules, "checkNet", cellular)
+    result = hil_alone.net({"restore": True, "timeout": 10})
+    assert result["ok"] and result["modem_fun"] == 0 and result["network_back"]["ok"]
+    assert cellular.levels == [0, 1]
+
+
+class StepDevice(FakeDevice):
+    """A FakeDevice whose steps answer from a script (the `net` step of the clean-up)."""
+
+    def __init__(self, net_ok: bool) -> None:
+        super().__init__([])
+        self.net_ok = net_ok
+        self.steps: list[tuple[str, dict[str, Any]]] = []
+
+    def run_step(self, module: str, step: str, args: dict[str, Any],
+                 timeout: float = 60.0) -> StepResult:
+        self.steps.append((step, args))
+        data = {} if self.net_ok else {"error": "checkNet says [2, 2]"}
+        return StepResult(self.net_ok, step, data)
+
+
+@pytest.mark.parametrize("net_ok", [True, False])
+def test_cleanup_brings_the_network_back_after_a_cut(net_ok: bool) -> None:
+    device = StepDevice(net_ok)
+    run = make_run(device)
+    fields = run.lose_network_after(4096)
+    assert fields == {"drop_network_after": 4096, "reattach_timeout": 60}
+    path = run.device_path("x.bin")
+    if net_ok:
+        run.cleanup()
+    else:
+        with pytest.raises(HarnessError, match="off the network .*checkNet says"):
+            run.cleanup()
+    assert device.steps == [("net", {"restore": True, "timeout": 60})]
+    assert device.removed == [path]  # removed either way
+
+
+def test_cleanup_leaves_the_network_alone_when_no_step_cut_it() -> None:
+    device = StepDevice(True)
+    make_run(device).cleanup()
+    assert device.steps == []

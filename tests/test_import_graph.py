@@ -173,19 +173,28 @@ def test_the_circle_finder_finds_a_circle():
 
 
 def test_a_function_level_import_counts(tmp_path):
-    source = "def f():\n    from .runtime import X\n"
-    path = tmp_path / "umodules.py"
+    source = "def f():\n    from ..runtime import X\n"
+    path = tmp_path / "fw_usys.py"
     path.write_text(source)
-    known = {"harness.emulator.runtime", "harness.emulator.umodules", "harness.emulator"}
-    edges = _imports(path, "harness.emulator.umodules", known)
+    name = "harness.emulator.cpython_fw.fw_usys"
+    known = {"harness.emulator.runtime", name, "harness.emulator"}
+    edges = _imports(path, name, known)
     assert "harness.emulator.runtime" in edges
-    guarded = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .runtime import X\n"
+    guarded = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..runtime import X\n"
     path.write_text(guarded)
-    assert "harness.emulator.runtime" not in _imports(path, "harness.emulator.umodules", known)
+    assert "harness.emulator.runtime" not in _imports(path, name, known)
 
 
+# the emulator's Python packages, cpython_fw/ with them (mpy/ is MicroPython code for the
+# unix port, not a package)
 EMULATOR_MODULES = sorted(
-    _module_name(p) for p in (ROOT / PACKAGE / "emulator").glob("*.py"))
+    _module_name(p) for p in (ROOT / PACKAGE / "emulator").rglob("*.py")
+    if (p.parent / "__init__.py").is_file())
+
+
+def test_the_fresh_interpreter_check_reaches_the_subpackages():
+    assert "harness.emulator.cpython_fw.fw_usocket" in EMULATOR_MODULES
+    assert not any(".mpy." in name for name in EMULATOR_MODULES)
 
 
 @pytest.mark.parametrize("first", EMULATOR_MODULES)

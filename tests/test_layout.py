@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.wire import layout
 
 HIL_FTP = Path(__file__).resolve().parents[1] / "device_scripts" / "hil_ftp.py"
-HIL_GEN = HIL_FTP.with_name("hil_gen.py")  # the payload generator prints result lines too
+HIL_COMMON = HIL_FTP.with_name("hil_common.py")  # what the device scripts share
 
 
 def module_constants(path: Path) -> dict[str, object]:
@@ -27,8 +27,15 @@ def module_constants(path: Path) -> dict[str, object]:
 
 
 def test_device_steps_print_the_result_prefix_the_host_parses():
-    for script in (HIL_FTP, HIL_GEN):
-        assert module_constants(script)["RESULT_PREFIX"] == layout.RESULT_PREFIX, script.name
+    assert module_constants(HIL_COMMON)["RESULT_PREFIX"] == layout.RESULT_PREFIX
+
+
+def test_the_result_prefix_has_one_home_on_each_side():
+    # the host: harness/wire/layout.py; the module: device_scripts/hil_common.py
+    host = [p for p in (HIL_FTP.parents[1] / "harness").rglob("*.py")
+            if "RESULT_PREFIX" in module_constants(p)]
+    device = [p.name for p in HIL_FTP.parent.glob("*.py") if "RESULT_PREFIX" in module_constants(p)]
+    assert [p.name for p in host] == ["layout.py"] and device == ["hil_common.py"]
 
 
 def test_hil_ftp_looks_for_ftplib_where_the_host_puts_it():

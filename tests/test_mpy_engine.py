@@ -135,7 +135,8 @@ def test_too_small_heap_is_a_memory_error_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in output and "INTERNALERROR" not in output
 
 
-SURFACE_MODULES = ["usocket", "uos", "utime", "modem", "misc", "dial", "dataCall", "checkNet"]
+SURFACE_MODULES = ["usocket", "uos", "utime", "modem", "misc", "dial", "dataCall", "checkNet",
+                   "net"]
 SURFACE_TYPES = [("usocket", "socket"), ("misc", "Power"), ("misc", "ADC"), ("misc", "PWM"),
                  ("misc", "USB"), ("misc", "PowerKey"), ("checkNet", "CheckNetwork")]
 

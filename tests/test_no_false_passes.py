@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from harness.digest import Digest
+from harness.scenario import TEXT_RULE, FtpRun, Transfer, digest_of
 from harness.scenario.checksums import Checksums
-from harness.scenario.run import TEXT_RULE, FtpRun, Transfer, digest_of
 from harness.servers.contract import ControlledServer
 from harness.wire.results import StepResult
 

@@ -1,4 +1,4 @@
-"""The module pool (harness/bench/pool.py): options, devices files, locks, health, claims."""
+"""The module pool (harness/bench/): options, devices files, locks, health, claims."""
 
 from __future__ import annotations
 
@@ -15,25 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.pool import (
-    Health,
-    ModuleBusy,
-    ModuleLock,
-    ModuleSpec,
-    NoModule,
-    PoolConfigError,
-    Selection,
-    auto_worker_count,
-    check_module,
-    claim_module,
-    fit_specs,
-    load_devices_file,
-    lock_name,
-    pool_from_options,
-    split_values,
-    take_module,
-    unmet_requirements,
-)
+from harness.bench.claim import claim_module
+from harness.bench.devices_file import load_devices_file
+from harness.bench.health import Health, check_module, fit_specs
+from harness.bench.held import NoModule, take_module
+from harness.bench.locks import ModuleBusy, ModuleLock, lock_name
+from harness.bench.pool import auto_worker_count, pool_from_options
+from harness.bench.selection import Selection, unmet_requirements
+from harness.bench.spec import ModuleSpec, PoolConfigError, split_values
 from harness.emulator import ModuleConfig
 from harness.ports.key import port_key
 from harness.wire.device import Device, ModuleInfo
@@ -296,7 +285,7 @@ def test_a_lock_has_one_holder_at_a_time(tmp_path: Path) -> None:
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from harness.bench.pool import ModuleLock
+from harness.bench.locks import ModuleLock
 lock = ModuleLock(sys.argv[1], Path(sys.argv[2]))  # kept: a collected lock lets go
 lock.acquire()
 print("held", flush=True)

@@ -30,8 +30,8 @@ from harness.emulator import ModuleConfig
 from harness.redact import scan_for_secrets
 from harness.report.records import HEADLINE_MAX, SUMMARY_SCHEMA
 from harness.report.units import size_label
+from harness.scenario import Transfer
 from harness.scenario.checksums import Checksums
-from harness.scenario.run import Transfer
 from harness.wire.results import StepResult
 from tests.support import pytest_html_data
 

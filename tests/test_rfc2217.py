@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.bench.pool import ModuleSpec, Selection, claim_module, lock_name
+from harness.bench.claim import claim_module
+from harness.bench.locks import lock_name
+from harness.bench.selection import Selection
+from harness.bench.spec import ModuleSpec
 from harness.deploy.scripts import deploy_scripts
 from harness.scenario.run import FtpRun
 from harness.servers.local.server import FtpServer

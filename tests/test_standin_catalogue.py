@@ -16,7 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.bench.pool import LOCK_DIR_ENV
+from harness.bench.locks import LOCK_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = ROOT / "tests" / "quectel_ftplib_standin.py"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from harness.bench.pool import LOCK_DIR_ENV, ModuleLock
+from harness.bench.locks import LOCK_DIR_ENV, ModuleLock
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_OUT_ENV = "QPY_HIL_PROBE_OUT"

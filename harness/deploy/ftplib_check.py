@@ -20,11 +20,11 @@ from pathlib import Path
 
 from harness.errors import DeviceExecError, HarnessError
 from harness.micropython import gate
+from harness.micropython.mpy_cross import MpyCrossError, compile_v5
 from harness.wire import snippets
 from harness.wire.device import Device
-from harness.wire.layout import DEVICE_DIR
+from harness.wire.layout import DEVICE_DIR, STEPS_MODULE
 
-STEPS_MODULE = "hil_ftp"  # device_scripts/hil_ftp.py: every step goes through it
 IMPORT_RULES = {  # the gate's rule -> why, for a top-level name
     "u-module": "QuecPython has only u%s",
     "cpython-only-module": "MicroPython 1.13 has no %s module",
@@ -55,8 +55,8 @@ def host_refusal(path: Path) -> str | None:
         return "%s, line %d: %s" % (path, syntax.line,
                                     syntax.mp_error or gate.INVALID_SYNTAX)
     try:
-        gate.compile_with_mpy_cross(path)
-    except gate.MpyCrossError as exc:
+        compile_v5(path)
+    except MpyCrossError as exc:
         if exc.stderr:  # mpy-cross ran and refused the file (not: could not run it)
             last = exc.stderr.strip().splitlines()[-1]
             return "%s%s: %s" % (path, ", line %d" % exc.line if exc.line else "", last)

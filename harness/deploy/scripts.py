@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.deploy.zpush import push_compressed_files
-from harness.micropython.gate import MpyCrossError
-from harness.micropython.mpy_cross import KNOWN_VERSIONS, MpyTarget, compile_for
+from harness.micropython.mpy_cross import KNOWN_VERSIONS, MpyCrossError, MpyTarget, compile_for
 from harness.wire import snippets
 from harness.wire.device import Device, sha256_bytes
 from harness.wire.layout import DEVICE_DIR, LIB_DIR, USER_DIR

@@ -3,6 +3,22 @@
 `VirtualModule` starts it and tells the host which port to open; everything
 after that goes through pyserial, exactly as with a module on a bench.
 
+    config.py            ModuleConfig: what makes one virtual module differ from another
+    module.py            the module's process: link, reader thread, REPL, power cycle
+    links.py             the wire: a pseudo-terminal, or a TCP socket where there is none
+    console.py           the REPL byte for byte: friendly, raw, raw-paste, soft reboot
+    engine.py            who runs the device code: the engine contract and its factory
+    runtime.py           the CPython engine: namespace, imports, the 1.13 compile step
+    utf8_codec.py        encode/decode always UTF-8, as MicroPython 1.13 (CPython engine)
+    devfs.py             the module's filesystem: /usr of fixed size, /bak, /
+    cpython_fw/          the CPython engine's firmware modules, one fw_*.py each
+                         (usocket, uos, dataCall, checkNet, ...) behind build_builtin_modules
+    mpy_engine.py        the micropython engine: a real `micropython` child runs the code
+    mpy/                 MicroPython code that child runs: runner.py and its fw_*.py
+    firmware_surface.py  the firmware's surface table, engine-neutral data with sources
+    cpython_surface.py   that table made real on CPython (MicroPython's error wording)
+    events.py            reboot and power-down, raised by misc.Power, acted on by the console
+
 May import: harness.errors, harness.micropython.
 """
 

@@ -43,6 +43,10 @@ class ModuleConfig:
     boot_lines: list[str] = field(default_factory=list)
     # usys.stdin.buffer exists (binary stdin); some builds lack it
     binary_stdin: bool = True
+    # milliseconds from net.setModemFun(1) until the module is registered and its data call
+    # is up again (firmware_surface.NETWORK_LOSS); a real network takes seconds to tens of
+    # seconds, CI keeps it short
+    reattach_ms: int = 200
     # the application has disabled the REPL: every key gets "REPL refuse"
     repl_refuse: bool = False
     # the module's own IP address, as dataCall.getInfo(1, 0) reports it ("" = no data
@@ -63,6 +67,8 @@ class ModuleConfig:
         if self.heap and self.engine != "micropython":
             raise ValueError("heap=%d needs engine='micropython' (the cpython engine has no "
                              "heap limit)" % self.heap)
+        if self.reattach_ms < 0:
+            raise ValueError("reattach_ms=%d: give milliseconds >= 0" % self.reattach_ms)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -1,7 +1,7 @@
 """What the running code can do to the module itself: reboot it, power it down.
 
-These are exceptions that the firmware modules (umodules.py) raise and the
-console and module loop (console.py, module.py) act on. They live here, apart
+These are exceptions that the firmware modules (misc.Power: cpython_fw/fw_misc.py) raise
+and the console and module loop (console.py, module.py) act on. They live here, apart
 from the runtime, so that the runtime and the firmware modules need not import
 each other.
 """

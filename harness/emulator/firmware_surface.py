@@ -1,8 +1,9 @@
 """The Python-visible surface of QuecPython firmware: one table, engine-neutral data.
 
 What a script on the module can reach in usocket, uos, utime, modem, misc, dataCall (+ the
-C module `dial` it wraps) and checkNet, with the argument counts that the firmware's C
-sources declare.  Every entry carries the place the fact was read from.
+C module `dial` it wraps), checkNet and net, with the argument counts that the firmware's C
+sources declare.  Every entry carries the place the fact was read from. NETWORK_LOSS, at
+the end, is behaviour rather than names: what the firmware does when its network goes.
 
 Source tree: github QuecPython/microPython, commit e7c4b19d (2021-12-09, MicroPython core
 1.13.0: py/mpconfig.h:31-33).  Argument counts are *positional* counts as Python sees them;
@@ -14,9 +15,9 @@ Conventions for `platforms`: the port compiles some names only for some chip fam
 
 This file is data only: nothing here is firmware code, only descriptions of it. It was built
 from a research helper's reading of the sources (the notes beside the issue-12 work); both
-engines of the virtual module (CPython: harness/emulator/umodules.py; a real MicroPython
-interpreter) take their surface from it, and tests/test_micropython_gate.py checks device
-code's attribute uses against it.
+engines of the virtual module (CPython: harness/emulator/cpython_fw/; a real MicroPython
+interpreter: harness/emulator/mpy/) take their surface from it, and
+tests/test_micropython_gate.py checks device code's attribute uses against it.
 
 The build the virtual module emulates is BUILD: an EC600U (PLAT_Unisoc) on CURRENT
 firmware. `on_build` says whether BUILD offers a name; `platforms` says which builds do.
@@ -634,6 +635,71 @@ _checkNet = ModuleSurface(
          "quecpython_stubs/checkNet.pyi).",
 )
 
+# --------------------------------------------------------------------------------------------
+# net  (ports/quectel/core/source/modnet.c, globals table at lines 1119-1151; a built-in module
+# of every platform branch: mpconfigport.h:405 RDA, 430 ASR/Unisoc, 458 Qualcomm)
+# --------------------------------------------------------------------------------------------
+
+_NET = SRC + "modnet.c"
+
+
+def _net_query(line: int, c_name: str, what: str) -> Entry:
+    return fn(0, 0, at(_NET, line, "MP_DEFINE_CONST_FUN_OBJ_0 %s" % c_name),
+              note="%s; -1 when the Helios call fails" % what)
+
+
+_net = ModuleSurface(
+    implemented_in="C",
+    source=at(_NET, 1119, "net_module_globals_table"),
+    names={
+        "__qpy_module_deinit__": fn(0, 0, at(_NET, 1116, "MP_DEFINE_CONST_FUN_OBJ_0 "
+                                                         "qpy_module_net_deinit_obj")),
+        "csqQueryPoll": _net_query(136, "qpy_net_get_csq_obj",
+                                   "CSQ 0..31; 99 with no SIM (modnet.c:113-121)"),
+        "getState": _net_query(360, "qpy_net_get_reg_status_obj",
+                               "([voice stat, lac, cid, act, reject, psc], [data stat, ...]) "
+                               "(modnet.c:335-356); checkNet waits for data stat 1 or 5"),
+        "getConfig": _net_query(95, "qpy_net_get_configuration_obj",
+                                "(net_mode, roaming) (modnet.c:86-92)"),
+        "setConfig": fn(1, 2, at(_NET, 69, "MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN "
+                                           "qpy_net_set_configuration_obj, 1, 2"),
+                        note="setConfig(mode[, roaming]); -1 for a roaming other than 0/1"),
+        "nitzTime": _net_query(168, "qpy_net_get_nitz_time_obj", "(time, timestamp, dst)"),
+        "operatorName": _net_query(216, "qpy_net_get_operator_name_obj",
+                                   "(long, short, mcc, mnc)"),
+        "getNetMode": _net_query(314, "qpy_net_get_selection_obj",
+                                 "(selection, mcc, mnc, act)"),
+        "getSignal": _net_query(401, "qpy_net_get_signal_strength_obj",
+                                "(gw list, lte list)"),
+        "getCellInfo": _net_query(912, "qpy_net_get_cell_info_obj", "(gsm, umts, lte) lists"),
+        "getCi": _net_query(770, "qpy_net_get_cid_obj", "list of neighbour cell ids"),
+        "getLac": _net_query(666, "qpy_net_get_lac_obj", "list of neighbour LACs"),
+        "getMnc": _net_query(456, "qpy_net_get_mnc_obj", "list of neighbour MNCs"),
+        "getMcc": _net_query(561, "qpy_net_get_mcc_obj", "list of neighbour MCCs"),
+        "setModemFun": fn(1, 2, at(_NET, 975, "MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN "
+                                              "qpy_net_set_modem_fun_obj, 1, 2"),
+                          note="setModemFun(fun[, rst]): 0 on success, -1 on error "
+                               "(modnet.c:969-973); see NETWORK_LOSS"),
+        "getModemFun": _net_query(937, "qpy_net_get_modem_fun_obj",
+                                  "the CFUN level (modnet.c:930-934)"),
+        "setCallback": fn(1, 1, at(_NET, 1094, "MP_DEFINE_CONST_FUN_OBJ_1 "
+                                               "qpy_net_add_event_handler_obj"),
+                          platforms="not PLAT_RDA (modnet.c:1093, 1138)",
+                          note="callback gets (event, stat, lac, cid, act) on a data "
+                               "registration change (modnet.c:1031-1049)"),
+        "setApn": fn(2, 2, at(_NET, 999, "MP_DEFINE_CONST_FUN_OBJ_2 qpy_net_set_apn_obj"),
+                     note="'NOT SUPPORT' off PLAT_ASR (modnet.c:979, 995-996): on BUILD too"),
+        "getApn": fn(1, 1, at(_NET, 1023, "MP_DEFINE_CONST_FUN_OBJ_1 qpy_net_get_apn_obj"),
+                     note="'NOT SUPPORT' off PLAT_ASR (modnet.c:1003, 1019-1020)"),
+        "getServingCi": _net_query(820, "qpy_net_get_cid_servingcell_obj", "serving cell id"),
+        "getServingLac": _net_query(716, "qpy_net_get_lac_servingcell_obj", "serving LAC"),
+        "getServingMnc": _net_query(506, "qpy_net_get_mnc_servingcell_obj", "serving MNC"),
+        "getServingMcc": _net_query(611, "qpy_net_get_mcc_servingcell_obj", "serving MCC"),
+    },
+    note="setNetMode is commented out of the table (modnet.c:1128; its code under #if 0 at "
+         "218-284).",
+)
+
 SURFACE: dict[str, ModuleSurface] = {
     "usocket": _usocket,
     "uos": _uos,
@@ -643,8 +709,112 @@ SURFACE: dict[str, ModuleSurface] = {
     "dial": _dial,
     "dataCall": _dataCall,
     "checkNet": _checkNet,
+    "net": _net,
 }
 
+
+
+# --------------------------------------------------------------------------------------------
+# What the firmware does when its network goes: behaviour, not names, each fact with the
+# line it was read from. QuecPython's C modules call lwIP's socket API (modsocket.c:262
+# lwip_socket, :740 lwip_recvfrom, :821 lwip_write); the Helios SDK ships its lwIP and its
+# data-call code as binaries, so the socket facts are stock lwIP 2.1.2's, and the one step
+# between them (the data call's end takes its interface away) is marked as assumed.
+# --------------------------------------------------------------------------------------------
+
+LWIP = "lwip-tcpip/lwip@159e31b6 (STABLE-2_1_2_RELEASE)"
+WIKI = "QuecPython/wiki@f2d6221 en-us/api/QuecPythonClasslib.md"
+HELIOS = "QuecPython/Helios-SDK@deb5ab04"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One behaviour of the firmware, with where it was read; `value` where it is a number."""
+
+    what: str
+    source: str
+    value: int | None = None
+
+
+NETWORK_LOSS: dict[str, Fact] = {
+    "modem.levels": Fact(
+        "net.setModemFun(0) is minimum functionality, 4 airplane mode, 1 full functionality "
+        "(the default); an optional rst=1 applies it at the next boot",
+        "%s:3151-3165; %s system/dev/helios_dev.h:25-33 (Helios_DevModemFunction: 0 MIN, "
+        "1 FULL, 3, 4 RF off, 5, 6); %s" % (WIKI, HELIOS,
+                                           at(_NET, 945, "'1 - turn off flight mode, 4 - turn on "
+                                                         "flight mode', 945-946"))),
+    "modem.returns": Fact(
+        "setModemFun releases the GIL for Helios_Dev_SetModemFunction and returns 0 on "
+        "success, -1 on error; getModemFun returns the level or -1",
+        at(_NET, 966, "GIL released, 966-968; return 0 / -1 at 969-973; getModemFun 930-935")),
+    "modem.datacall": Fact(
+        "setModemFun does nothing to the data call itself (modnet.c has no data-call code); "
+        "the modem's detach ends it (dataCall's callback: 'network not connected') and "
+        "setModemFun(1) re-dials by itself ('network connected' later)",
+        "%s; %s:475-479" % (at(_NET, 953, "qpy_net_set_modem_fun, 953-975"), WIKI)),
+    "datacall.no_deactivate": Fact(
+        "at this commit dataCall offers no deactivate, stop or activate: start, "
+        "setAutoConnect, getInfo, setCallback, recordApn, setAsynMode, getPdpRange, getApn, "
+        "setDnsserver only; the network goes with setModemFun alone",
+        at(SRC + "moddatacall.c", 467, "mp_module_datacall_globals_table, 467-481")),
+    "datacall.detached": Fact(
+        "getInfo reports the data call's state and address from Helios_DataCall_GetInfo; "
+        "while there is none: (1, 0, [0, 0, '0.0.0.0', '0.0.0.0', '0.0.0.0'])",
+        "%s; %s:536" % (at(SRC + "moddatacall.c", 250, "ipv4 list at 260-266"), WIKI)),
+    "checknet.wait": Fact(
+        "checkNet waits in 100 ms polls: the SIM (stage 1; status 0 returns at once), "
+        "net.getState()[1][0] in (1, 5) (stage 2), a data call up on PDP 1..7 (stage 3); "
+        "(3, 1) when ready, else (stage, state) at the timeout; timeout_s outside [1, 3600] "
+        "raises OSError",
+        "%s@%s:%s:114-160 (wait_network_connected; SIM 0 at 124-125; stage 2 at 134-149; "
+        "stage 3 at 151-160 via check_datacall_status 45-52; range check 115-116)"
+        % (REPO, COMMIT, CORE + "checkNet.py")),
+    "socket.errno": Fact(
+        "usocket raises lwIP's errno as it is (only EADDRINUSE and EINPROGRESS are "
+        "renumbered); the numbers are MicroPython's internal ones, the same as lwIP's "
+        "(py/stream.c:203 compares with a literal 107)",
+        "%s; py/mperrno.h:75/79/82 (ECONNABORTED 103, ENOTCONN 107, EHOSTUNREACH 113) with "
+        "MICROPY_USE_INTERNAL_ERRNO at mpconfigport.h:22; %s src/include/lwip/errno.h:152, "
+        "156, 162" % (at(_SOCK, 159, "exception_from_errno, 159-167"), LWIP)),
+    "socket.abort": Fact(
+        "when the interface's address goes, lwIP aborts every TCP connection bound to it at "
+        "once (listening sockets are kept); ASSUMED: the data call's end removes its "
+        "interface or clears its address (the Helios SDK does it in binary code)",
+        "%s src/core/netif.c:750-754 (netif_remove) and :471 (address change) -> "
+        "src/core/tcp.c:2299-2323 (tcp_abort); listeners: tcp.c:2339-2348" % LWIP),
+    "socket.aborted_first": Fact(
+        "the abort is stored as the connection's pending error and wakes a recv or send "
+        "blocked on it; the next recv or send on it raises OSError(ECONNABORTED) at once",
+        "%s src/api/api_msg.c:432-492 (err_tcp), src/api/err.c:62 (ERR_ABRT -> "
+        "ECONNABORTED), src/api/sockets.c:958; %s (recv at 769-771), :829-831 (send)"
+        % (LWIP, at(_SOCK, 740, "lwip_recvfrom")), value=103),
+    "socket.aborted_after": Fact(
+        "the pending error is read once: every later recv or send on that socket raises "
+        "OSError(ENOTCONN)",
+        "%s src/api/api_lib.c:1147-1148 (netconn_err clears it), :594 and :609 (recv: "
+        "ERR_CONN), src/api/api_msg.c:1845 (write: ERR_CONN), src/api/err.c:60 (ERR_CONN -> "
+        "ENOTCONN)" % LWIP, value=107),
+    "socket.queued": Fact(
+        "data lwIP had already queued for the socket is handed over before the error",
+        "%s src/api/api_lib.c:598-611 (recvmbox fetched before the pending error)" % LWIP),
+    "socket.connect_offline": Fact(
+        "a socket made while the data call is down binds to nothing ('find netif cfg "
+        "failed') and its connect raises OSError(EHOSTUNREACH) at once: no route",
+        "%s; %s src/core/tcp.c:1092-1094 (ERR_RTE), src/api/err.c:53 (-> EHOSTUNREACH)"
+        % (at(_SOCK, 284, "bind to the PDP's netif, 284-350; log at 349; connect 518-525"),
+           LWIP), value=113),
+    "socket.peer": Fact(
+        "the abort's RST goes out on an interface that is going: the server hears nothing "
+        "until its own timeout, or until the module, back on the network, answers a segment "
+        "of the dead connection with a RST",
+        "%s src/core/tcp.c:618 (tcp_abandon's RST), src/core/tcp_in.c:575-580 (RST for a "
+        "segment of no connection)" % LWIP),
+}
+
+ECONNABORTED = NETWORK_LOSS["socket.aborted_first"].value
+ENOTCONN_AFTER_ABORT = NETWORK_LOSS["socket.aborted_after"].value
+EHOSTUNREACH = NETWORK_LOSS["socket.connect_offline"].value
 
 CALLABLE_KINDS = ("function", "method", "staticmethod")
 DATA_KINDS = ("const", "class", "module")
@@ -687,3 +857,6 @@ if __name__ == "__main__":  # print the table: python -m harness.emulator.firmwa
                                             "  [not on BUILD]"))
             for name, e in cls.members.items():
                 print("    %-22s %-12s (%s, %s)" % (name, e.kind, e.min_args, e.max_args))
+    print("when the network goes:")
+    for key, fact in NETWORK_LOSS.items():
+        print("  %-24s %s\n  %-24s   [%s]" % (key, fact.what, "", fact.source))

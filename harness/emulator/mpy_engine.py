@@ -95,6 +95,7 @@ class MicroPythonRuntime:
             "model": c.model, "imei": c.imei, "firmware": c.firmware, "build_date": c.build_date,
             "usr_bytes": c.usr_bytes, "block_size": c.block_size, "binary_stdin": c.binary_stdin,
             "root": str(self.root.resolve()), "heap": c.heap,
+            "reattach_ms": c.reattach_ms,
             "frozen_dir": str(FROZEN_DIR) if c.firmware_ftplib else None})
 
     def _start(self) -> None:

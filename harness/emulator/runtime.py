@@ -21,9 +21,11 @@ from pathlib import Path
 from harness.micropython.gate import first_syntax_violation
 
 from .config import ModuleConfig
+from .cpython_fw import build_builtin_modules
+from .cpython_fw.host_sockets import ftplib_on
+from .cpython_fw.network import NetworkState
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS, SoftRebootRequest
-from .umodules import build_builtin_modules
 from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
 
 DEFAULT_PATH = ["", "/usr"]
@@ -104,6 +106,8 @@ class DeviceRuntime:
                  stdin: InputQueue) -> None:
         self.config = config
         self.fs = DeviceFs(root, config.usr_bytes, config.block_size)
+        self.network = NetworkState(config.reattach_ms / 1000)
+        self._host_ftplib: types.ModuleType | None = None
         self.stdout = DeviceStdout(send)
         self.stdin = stdin
         self.kbd_intr_enabled = True
@@ -185,9 +189,10 @@ class DeviceRuntime:
         if found is not None:
             return self._load_device_file(name, found)
         if name == "ftplib" and self.config.firmware_ftplib:
-            import ftplib  # the firmware's own ftplib: CPython's, in emulation
-
-            return ftplib
+            # the firmware's own ftplib: CPython's, in emulation, on the module's network
+            if self._host_ftplib is None:
+                self._host_ftplib = ftplib_on(self.network)
+            return self._host_ftplib
         raise ImportError("no module named '%s'" % name)
 
     def _find_on_path(self, name: str) -> str | None:

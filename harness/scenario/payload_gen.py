@@ -4,7 +4,7 @@ Block i of a payload is sha256(seed + i as 4 big-endian bytes); the payload is
 the blocks one after another, cut to its size. Deterministic (the same seed
 and size give the same bytes on the host and on the module), incompressible
 (sha256 output), and cheap for MicroPython: one sha256 per 32 bytes,
-no buffer bigger than a block. device_scripts/hil_ftp.py (step `gen`) makes
+no buffer bigger than a block. device_scripts/hil_gen.py (step `gen`) makes
 the same bytes on the module; only the seed and the size cross the link.
 """
 
@@ -19,8 +19,8 @@ BLOCK = 32  # bytes of one sha256
 COUNTER_BYTES = 4  # up to 2**32 blocks: 128 GiB, far more than any /usr
 
 
-# the words of a generated text; device_scripts/hil_ftp.py keeps the same list
-# (GEN_WORDS; tests/test_bench_payloads.py checks)
+# the words of a generated text; device_scripts/hil_gen.py keeps the same list
+# (GEN_WORDS, GEN_MAX_WORDS; tests/test_bench_payloads.py checks)
 WORDS = ("module", "cellular", "ftp", "QuecPython", "payload", "line", "checksum", "usr",
          "EC600U", "retr", "stor", "42", "0x1F", "end")
 MAX_WORDS = 9  # words in a line: 1 to this many

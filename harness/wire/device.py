@@ -140,6 +140,11 @@ class Device:
         self.step_deadline, self.hard_deadline = step, hard
         self.repl.deadline = hard
 
+    def step_time(self, timeout: float) -> float:
+        """Seconds a step given `timeout` may run if it starts now: cut to the test's time
+        (DeviceTimeout when none is left)."""
+        return self._capped(timeout)[0]
+
     def _capped(self, timeout: float) -> tuple[float, bool]:
         if self.step_deadline is None:
             return timeout, False

@@ -7,9 +7,9 @@ the lines the host reads back. The one home of these names on the host side.
     /usr/hil/run/           files the scenarios create; cleaned per test
     /usr/hil/cache/<sha>    payloads pushed once, named by content (sha256[:16])
 
-device_scripts/hil_ftp.py runs on the module and cannot import this file: it
-keeps its own copies (FTPLIB_DIRS, RESULT_PREFIX), and tests/test_layout.py
-checks that they still say the same.
+The device scripts run on the module and cannot import this file: they keep their
+own copies (FTPLIB_DIRS in hil_ftp.py, RESULT_PREFIX in hil_common.py), and
+tests/test_layout.py checks that they still say the same.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ CACHE_NAME_CHARS = 16  # a cached file's name: the first hex digits of its sha25
 
 # the ftplib kinds that live in a folder of their own, as hil_ftp.py names them
 FTPLIB_DIRS = {"bundled": LIB_DIR, "user": USER_DIR}
+
+# the device scripts the host imports on the module (device_scripts/)
+STEPS_MODULE = "hil_ftp"  # every FTP step: upload, download, session, fill, net
+GEN_MODULE = "hil_gen"  # payloads made on the module from a seed
 
 RESULT_PREFIX = "HIL-RESULT "  # a device step's one result line (harness/wire/results.py)
 VALUE_PREFIX = "HIL-VALUE "  # the line Device.eval_json reads, among any other output

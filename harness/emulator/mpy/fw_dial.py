@@ -1,5 +1,6 @@
 # dial, the C module dataCall wraps: /work/wt/notes/firmware_surface_draft.py `_dial`
 # (moddatacall.c:467-481). getInfo's shape is moddatacall.c:277-307.
+import fw_netstate as _net
 from fw_link import CONFIG as _CONFIG
 
 _PROFILES = (1, 7)
@@ -8,7 +9,10 @@ _PROFILES = (1, 7)
 def getInfo(profileIdx, ipType):
     if not _PROFILES[0] <= profileIdx <= _PROFILES[1] or not 0 <= ipType <= 2:
         raise ValueError("invalid value")  # moddatacall.c:241-248
-    v4 = [1, 0, _CONFIG.get("ip", "127.0.0.1"), "8.8.8.8", "114.114.114.114"]
+    if _net.up():
+        v4 = [1, 0, _CONFIG.get("ip", "127.0.0.1"), "8.8.8.8", "114.114.114.114"]
+    else:  # no data call: NETWORK_LOSS["datacall.detached"]
+        v4 = [0, 0, "0.0.0.0", "0.0.0.0", "0.0.0.0"]
     if ipType == 2:
         return (profileIdx, 2, v4, [0, 0, "::", "::", "::"])
     return (profileIdx, ipType, v4)

@@ -4,6 +4,8 @@
 # getpeername, shutdown, gettimeout or recv_into (modsocket.c:1026-1049).
 import socket as _s
 
+import fw_netstate as _net  # the module's network: the sockets consult it (NETWORK_LOSS)
+
 AF_INET = _s.AF_INET
 AF_INET6 = _s.AF_INET6
 SOCK_STREAM = _s.SOCK_STREAM
@@ -60,7 +62,7 @@ class socket:
         return OSError(code)
 
     def close(self):
-        if self._sock is not None:
+        if self._sock is not None and not _net.closing(self):
             self._sock.close()
 
     def bind(self, addr):
@@ -79,21 +81,26 @@ class socket:
             raise self._err(exc) from None
         wrapped = socket(None)
         wrapped._sock = conn
+        _net.connected(wrapped)
         return wrapped, _tuple(sa)
 
     def connect(self, addr):
+        _net.check(self, "connect")
         try:
             self._sock.connect(_sockaddr(addr))
         except OSError as exc:
             raise self._err(exc) from None
+        _net.connected(self)
 
     def send(self, data):
+        _net.check(self, "send")
         try:
             return self._sock.send(data)
         except OSError as exc:
             raise self._err(exc) from None
 
     def sendall(self, data):
+        _net.check(self, "send")
         try:
             self._sock.sendall(data)
         except OSError as exc:
@@ -103,6 +110,7 @@ class socket:
         return self._sock.sendto(data, _sockaddr(addr))
 
     def recv(self, size):
+        _net.check(self, "recv")
         try:
             data = self._sock.recv(size)
         except OSError as exc:
@@ -157,6 +165,7 @@ class socket:
         view = memoryview(buf)[:size if size is not None else len(buf)]
         got = 0
         while got < len(view):
+            _net.check(self, "recv")
             try:
                 n = self._sock.readinto(view[got:])
             except OSError as exc:

@@ -24,6 +24,7 @@ for _name, _module in (("uos", "fw_uos"), ("usocket", "fw_usocket"), ("utime", "
                        ("usys", "fw_usys"), ("micropython", "fw_micropython"),
                        ("modem", "fw_modem"), ("misc", "fw_misc"), ("dial", "fw_dial"),
                        ("dataCall", "fw_datacall"), ("checkNet", "fw_checknet"),
+                       ("net", "fw_net"),
                        ("uzlib", "fw_uzlib"),
                        # MicroPython's own modules, the same on the firmware
                        ("uhashlib", "hashlib"), ("ubinascii", "binascii"), ("ujson", "json"),

@@ -137,6 +137,22 @@ class DataHandler(ThrottledDTPHandler):
             self._trip(fault, self.tot_bytes_sent)
         return sent
 
+    def recv(self, buffer_size: int) -> bytes:
+        """pyftpdlib's recv, except that a reset connection is an error, not the end of the
+        file: stock pyftpdlib (ioloop.AsyncChat.recv) takes ECONNRESET for a close and
+        answers 226 for an upload that a reset cut short (a module whose network went)."""
+        try:
+            data = self.socket.recv(buffer_size)
+        except (ConnectionResetError, ConnectionAbortedError):
+            raise  # handle_read: 426 with the errno's text (handle_error)
+        except (BlockingIOError, InterruptedError) as err:
+            raise _RetryError from err
+        if not data:
+            self.handle_close()
+        elif self.read_limit:  # the throttle of ThrottledDTPHandler.recv, which this replaces
+            self._throttle_bandwidth(len(data), self.read_limit)
+        return data
+
     def handle_read(self) -> None:
         # pyftpdlib's own version, plus the cut faults and a proper storage error reply
         size = self.ac_in_buffer_size
