@@ -13,12 +13,14 @@ pytest_plugins = [
     "fixtures.xdist",  # before the plugins that import it; a worker that gives up sets the code
     "fixtures.pool",
     "fixtures.device",
+    "fixtures.labgrid",  # labgrid:// places: held per process, handed to fixtures.device
     "fixtures.ftp_server",
     "fixtures.payloads",
     "fixtures.ftplib_choice",
     "fixtures.scenario",
     "fixtures.reporting",
     "fixtures.junit_properties",
+    "fixtures.allure",  # after junit_properties: its facts become Allure labels
 ]
 
 

@@ -65,6 +65,10 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--reset-command": ("--reset-command=no-such-relay-tool {port}",
                         "program 'no-such-relay-tool' not found"),
     "--summary-json": ("--summary-json=tests", "--summary-json=tests: is a folder"),
+    "--labgrid-client": ("--labgrid-client=no-such-labgrid-client",
+                         "--labgrid-client=no-such-labgrid-client: program not found"),
+    "--labgrid-coordinator": ("--labgrid-coordinator=lab:port",
+                              "--labgrid-coordinator=lab:port: give HOST or HOST:PORT"),
 }
 # options whose every value is fine (free text checked where it is used): none today;
 # an option added later goes in BAD_VALUES above or here, with the reason
@@ -284,6 +288,9 @@ BAD_INI_VALUES: dict[str, tuple[str, str]] = {
     "payload_sizes": ("abc", "pytest.ini: payload_sizes=abc: 'abc' is not a size"),
     "ftp_public_host": ("my host", "pytest.ini: ftp_public_host=my host: give a host name"),
     "ftp_passive_ports": ("9-1", "pytest.ini: ftp_passive_ports=9-1: a port range"),
+    "labgrid_client": ("no-such-labgrid-client", "pytest.ini: labgrid_client=no-such-labgrid-"
+                       "client: program not found"),
+    "labgrid_coordinator": ("lab:port", "pytest.ini: labgrid_coordinator=lab:port: give HOST"),
 }
 
 

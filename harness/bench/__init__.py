@@ -13,6 +13,9 @@ From a --device value to a module held for the session, one job per module:
     claim.py         claiming the first free, fit module: locked, open, identified
     virtual.py       starting a virtual module for one process
     held.py          the module a process holds: take_module, bring_back, release
+    labgrid_client.py  labgrid-client run as a program (labgrid's own environment), its output read
+    labgrid_place.py   a labgrid:// place reserved, acquired and opened as rfc2217://, then released
+    labgrid_ledger.py  the reservations this PC holds, so a dead holder's place is released
 
 May import: harness.errors, harness.deadline, harness.ports, harness.wire, harness.deploy,
 harness.emulator.

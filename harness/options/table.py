@@ -31,9 +31,11 @@ from harness.options.values import (
     parse_free_text,
     parse_ftplib_choices,
     parse_host,
+    parse_host_port,
     parse_output_file,
     parse_port,
     parse_port_range,
+    parse_program,
     parse_regex,
     parse_server_url,
     parse_size,
@@ -106,7 +108,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
                help="'emulated' (the default: one virtual QuecPython module per worker), "
                     "or pyserial ports: COM5, /dev/ttyUSB6, socket://host:port, "
                     "rfc2217://host:port, usb:SERIAL[:INTERFACE], hwgrep://REGEX; "
-                    "several: comma-separated or repeated"),
+                    "labgrid://PLACE or labgrid://?TAG=VALUE (a place of a labgrid "
+                    "coordinator, one per worker); several: comma-separated or repeated"),
     OptionSpec("--devices-file", parse_existing_file, repeatable=True, metavar="INI",
                ini="paths", readme=True,  # pytest takes relative paths from the ini file
                help="modules listed in an INI file: one [name] section each, with "
@@ -118,8 +121,16 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--device-firmware", _regex_text, metavar="REGEX", readme=True,
                help="use only modules whose firmware version matches this regex"),
     OptionSpec("--device-wait", parse_wait, default="0", metavar="SECONDS",
-               help="seconds to wait for a module another run holds, or its RFC 2217 "
-                    "exporter gives to another client (default: 0, give up at once)"),
+               help="seconds to wait for a module another run holds, its RFC 2217 "
+                    "exporter gives to another client, or a labgrid place another user "
+                    "holds (default: 0, give up at once)"),
+    OptionSpec("--labgrid-client", parse_program, metavar="PATH", ini="string", readme=True,
+               help="labgrid-client of labgrid's own environment, for labgrid:// "
+                    "(default: $QPY_HIL_LABGRID_CLIENT, else labgrid-client on PATH)"),
+    OptionSpec("--labgrid-coordinator", parse_host_port, metavar="HOST[:PORT]", ini="string",
+               readme=True,
+               help="labgrid coordinator for labgrid:// (default: $LG_COORDINATOR, "
+                    "else 127.0.0.1:20408)"),
     OptionSpec("--device-timeout", parse_duration, default="120", metavar="SECONDS",
                readme=True,
                help="seconds one device step may run before it is interrupted "

@@ -170,6 +170,26 @@ def parse_host(option: str, text: str) -> str:
     return host
 
 
+def parse_host_port(option: str, text: str) -> str:
+    """HOST or HOST:PORT (an IPv6 address in brackets), as given."""
+    value = str(text).strip()
+    bracketed = re.match(r"^\[([^\]]+)\](?::(\d+))?$", value)
+    if bracketed:
+        host, port = bracketed.group(1), bracketed.group(2)
+    else:
+        host, _, port = value.partition(":")
+    try:
+        parse_host(option, host)
+        if port is not None and port != "":
+            parse_port(option, port, allow_any=False)
+        elif value.endswith(":"):
+            raise OptionError(option, text, "")
+    except OptionError:
+        raise OptionError(option, text, "give HOST or HOST:PORT, e.g. lab.example.net:20408 "
+                          "or 127.0.0.1:20408") from None
+    return value
+
+
 def parse_server_url(option: str, text: str) -> ServerSpec:
     """--ftp-server: 'local', 'ssh://user@host[:port]' or 'ftp://user@host[:port]/folder'.
 
@@ -257,6 +277,16 @@ def parse_choice(option: str, text: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise OptionError(option, text, "use one of: %s" % ", ".join(choices))
     return value
+
+
+def parse_program(option: str, text: str) -> str:
+    """A program to run: a name on PATH or a path (~ and $VARS expanded), there now."""
+    value = os.path.expandvars(os.path.expanduser(str(text).strip()))
+    found = shutil.which(value) if value else None
+    if found is None:
+        raise OptionError(option, text, "program not found: give its full path, or put it "
+                          "on PATH")
+    return found
 
 
 def parse_command(option: str, text: str) -> str:

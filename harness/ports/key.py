@@ -4,6 +4,7 @@
     /dev/serial/by-id/usb-Quectel_...-if04-port0     -> /dev/ttyUSB6 (the link, resolved)
     rfc2217://Lab-B.example.net:4001/?ign_set_control -> rfc2217://lab-b.example.net:4001
     rfc2217://lab-b:23                               -> rfc2217://lab-b (telnet's port)
+    labgrid://?module=ec600u&lab=b                   -> labgrid://?lab=b&module=ec600u
 
 The key depends only on the name and the OS's device links: never on whether the
 port is free, nor on the current folder (a file called COM5 there is not a port).
@@ -39,6 +40,10 @@ def port_key(port: str) -> str:
 def _url_key(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    if scheme == "labgrid":  # the tags are which places, not how to open one
+        query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
+        return "labgrid://%s%s%s" % (parts.netloc, parts.path.rstrip("/"),
+                                     "?" + query if query else "")
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = "[%s]" % host  # IPv6

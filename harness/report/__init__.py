@@ -8,6 +8,7 @@ harness/redact.py, shared with the wire):
     records  JSON-able scenario and transfer records, their counts, summary.json
     html     the HTML pieces and their styles (report.css)
     chart    the SVG throughput chart
+    plain    the evidence as plain text (checksums, environment.properties) for Allure
     units    sizes as people name them
 
 The names below are what fixtures/reporting.py uses.
