@@ -55,6 +55,8 @@ def sequence(folder: str, read_only: str = "", full: str = "") -> list[str]:
     t = folder + "/t.txt"
     steps = ["SYST", "PWD", "TYPE I", "MKD " + folder, "CWD " + folder, "PWD", "CDUP",
              "+STOR " + f, "SIZE " + f, "TYPE A", "SIZE " + f, "TYPE I", "+RETR " + f,
+             # resumed transfers: a download from an offset, an append (ProFTPD refuses it)
+             "REST 1000", "+RETR " + f, "+APPE " + f, "SIZE " + f,
              # text mode both ways: what is stored (seen in TYPE I), what is sent in TYPE A
              "TYPE A", "+STOR " + t, "TYPE I", "+RETR " + t, "TYPE A", "+RETR " + t,
              "TYPE I", "DELE " + t,
@@ -176,7 +178,7 @@ def _move(sock: socket.socket, command: str) -> bytes:
     (a full disk) may reset the connection: its reply says why."""
     received = bytearray()
     try:
-        if command.startswith("STOR"):
+        if command.startswith(("STOR", "APPE")):
             sock.sendall(BIG if "big" in command else TEXT if ".txt" in command else PAYLOAD)
             sock.shutdown(socket.SHUT_WR)
         while chunk := sock.recv(65536):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.pool import LOCK_DIR_ENV
+from harness.bench.locks import LOCK_DIR_ENV
 from harness.servers.attached import PASSWORD_ENV
 from harness.servers.dialects import DIALECTS
 from tests import real_ftp_servers as real
@@ -77,6 +77,11 @@ def run_catalogue(tmp_path: Path, *args: str, env: dict[str, str] | None = None)
                    json.loads(summary.read_text(encoding="utf-8")))
 
 
+def _function(test_id: str) -> str:
+    """'scenarios.test_x::test_y[param]' -> 'test_y'."""
+    return test_id.rsplit("::", 1)[1].split("[")[0]
+
+
 @pytest.mark.real_servers
 @pytest.mark.parametrize("kind", real.KINDS)
 def test_the_quick_catalogue_attached_to_a_real_server(kind: str, tmp_path: Path) -> None:
@@ -104,12 +109,18 @@ def test_the_quick_catalogue_on_a_dialect(dialect: str, ftplib: str, tmp_path: P
     assert outcome.returncode == 0 and not failed, "%s with %s: %s\n%s" % (
         dialect, ftplib, sorted(failed), outcome.output[-4000:])
     assert len(outcome.of("passed")) >= AT_LEAST_PASSED, outcome.output[-2000:]
-    assert not outcome.of("skipped"), outcome.of("skipped")  # our server does everything
+    # our server does everything the catalogue asks, but what the dialect's server refuses
+    # (ProFTPD's APPE), and a module-side skip the virtual module may take when busy (the
+    # fill step's time: harness/scenario/run.py)
+    refused = {"test_upload_appended_with_appe"} if not DIALECTS[dialect].appends else set()
+    for name, why in outcome.of("skipped").items():
+        assert _function(name) in refused and "refuses APPE" in why \
+            or "--device-timeout" in why, (name, why)
     expected = set()
     if ftplib != "bundled" and not DIALECTS[dialect].size_in_ascii:
         expected = {"test_size_through_the_ftplib_after_a_text_download"}
     xfailed = outcome.of("xfailed")
-    assert {name.rsplit("::", 1)[1].split("[")[0] for name in xfailed} == expected, xfailed
+    assert {_function(name) for name in xfailed} == expected, xfailed
     assert all("sends SIZE without TYPE I" in why for why in xfailed.values()), xfailed
     servers = outcome.summary["ftp_servers"]
     assert isinstance(servers, list) and servers[0]["dialect"].startswith(dialect + ":")

@@ -17,7 +17,8 @@ active / passive for a 1xx. A reply is a str.format template; its lines are sepa
 
     {arg} the argument as sent   {path} it as an absolute FTP path   {cwd} the folder now
     {user} the account   {why} the system's reason ("No such file or directory")
-    {size} the file's size (RETR)   {mode} BINARY or ASCII   {h1}..{h4},{p1},{p2} the 227
+    {size} the file's size (RETR)   {left} what is left of it after a REST
+    {mode} BINARY or ASCII   {h1}..{h4},{p1},{p2} the 227
     {data_port} the client's PORT port   {count} entries listed   {port} the control port
     {host} the server's address   {time} HH:MM   {users} connections now   {up}, {down}
     kbytes moved this session
@@ -56,6 +57,7 @@ class Dialect:
     nlst_prefix: bool = False  # NLST of a folder names "folder/name", not "name"
     nlst_dots: bool = False  # NLST of a folder lists "." and ".." too
     keeps_partial: bool = False  # an upload cut by a full disk stays, as far as it got
+    appends: bool = True  # APPE, and STOR after REST, are honoured (ProFTPD refuses them)
     # TYPE A: what a download sends, "crlf" (a CR added before a lone LF, pyftpdlib),
     # "every_lf" (a CR before every LF, CRLF becomes CR CR LF) or "none" (the bytes stored);
     # what an upload stores, "lf" (CRLF becomes LF, pyftpdlib) or "none" (the bytes sent)
@@ -106,10 +108,12 @@ VSFTPD = Dialect(
         "PORT 200": "200 PORT command successful. Consider using PASV.",
         "RETR 1xx": "150 Opening BINARY mode data connection for {arg} ({size} bytes).",
         "STOR 1xx": "150 Ok to send data.",
+        "APPE 1xx": "150 Ok to send data.",
         "LIST 1xx": "150 Here comes the directory listing.",
         "NLST 1xx": "150 Here comes the directory listing.",
         "RETR 226": "226 Transfer complete.",
         "STOR 226": "226 Transfer complete.",
+        "APPE 226": "226 Transfer complete.",
         "LIST 226": "226 Directory send OK.",
         "NLST 226": "226 Directory send OK.",
         "RETR 550": "550 Failed to open file.",
@@ -119,6 +123,7 @@ VSFTPD = Dialect(
         "RMD 550": "550 Remove directory operation failed.",
         "STOR 550": "553 Could not create file.",
         **_write_failure("451 Failure writing to local file."),
+        "REST 350": "350 Restart position accepted ({arg}).",
         "RNFR 350": "350 Ready for RNTO.",
         "RNTO 250": "250 Rename successful.",
         "DELE 250": "250 Delete operation successful.",
@@ -134,6 +139,7 @@ PROFTPD = Dialect(
     origin="recorded from the real program by tests/test_dialects.py",
     nlst_prefix=True,
     keeps_partial=True,
+    appends=False,  # AllowStoreRestart is off unless configured (Debian leaves it off)
     replies={
         "CONNECT 220": "220 ProFTPD Server (Debian) [{host}]",
         "USER 331": "331 Password required for {arg}",
@@ -148,8 +154,11 @@ PROFTPD = Dialect(
         "TYPE I 200": "200 Type set to I",
         "PASV 227": "227 Entering Passive Mode ({h1},{h2},{h3},{h4},{p1},{p2}).",
         "PORT 200": "200 PORT command successful",
-        "RETR 1xx": "150 Opening {mode} mode data connection for {arg} ({size} bytes)",
+        "RETR 1xx": "150 Opening {mode} mode data connection for {arg} ({left} bytes)",
         "STOR 1xx": "150 Opening {mode} mode data connection for {arg}",
+        "REST 350": "350 Restarting at {arg}. Send STORE or RETRIEVE to initiate transfer",
+        "APPE 451": "451 {arg}: Append/Restart not permitted, try again",
+        "STOR 451": "451 {arg}: Append/Restart not permitted, try again",
         "LIST 1xx": "150 Opening {mode} mode data connection for file list",
         "NLST 1xx": "150 Opening {mode} mode data connection for file list",
         "* 226": "226 Transfer complete",
@@ -214,6 +223,8 @@ PURE_FTPD = Dialect(
         "RMD 550": "550 Can't remove directory: {why}",
         "STOR 550": "553 Can't open that file: {why}",
         **_write_failure("451-Error during write to file\n451 Transfer aborted"),
+        "REST 350": "350 Restarting at {arg}",
+        "APPE 226": _PURE_DONE,
         "RNFR 350": "350 RNFR accepted - file exists, ready for destination",
         "RNTO 250": "250 File successfully renamed or moved",
         "DELE 250": "250 Deleted {arg}",
@@ -295,6 +306,7 @@ FILEZILLA = Dialect(
         # [C:1139-1145]: a write error after the 150 is a 425; the reason is strresult's
         # nospace text [R] (FileZilla Server has no quota: the same for both)
         **_write_failure("425 Error writing to file: No space left"),
+        "REST 350": "350 Restarting at {arg}",  # [C:1291]
         "RNFR 350": "350 File exists, ready for destination name.",  # [C:1344]
         "RNTO 250": "250 File or directory renamed successfully.",  # [C:1365]
         "DELE 250": "250 File deleted successfully.",  # [C:1245]

@@ -45,12 +45,15 @@ class ControlHandler(FTPHandler):
 
     owner: HandlerOwner  # the FtpServer, set on its per-server subclass
     _current_type: str  # pyftpdlib's: "a" or "i"
+    _restart_position: int  # pyftpdlib's: the REST offset, 0 when none
 
     def __init__(self, conn: Any, server: Any, ioloop: Any = None) -> None:
         self.session_id = next(self.owner.session_ids)
         # what a dialect's replies may name: the command answered, how data connects
         self._command, self._arg = "CONNECT", ""
         self._active, self._data_port = False, 0
+        self._rest = 0  # the REST offset the transfer being answered starts from
+        self._rest_pending = 0  # a REST not yet taken by a transfer
         self._moved = {True: 0, False: 0}  # bytes received / sent on data connections
         super().__init__(conn, server, ioloop)
         self._extra_feats: list[str] = [*self._extra_feats, "HASH SHA-256*", "XSHA256"]
@@ -93,6 +96,13 @@ class ControlHandler(FTPHandler):
 
     def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
         self.note(f"PASS {MASK}" if cmd == "PASS" else line, "<-")
+        # a transfer's replies name the REST offset it starts from (PASV may come between)
+        if cmd == "REST":
+            self._rest_pending = int(arg) if arg.strip().isdigit() else 0
+        elif cmd in ("RETR", "STOR", "APPE"):
+            self._rest, self._rest_pending = self._rest_pending, 0
+        else:
+            self._rest = 0
         self._command, self._arg = cmd, arg
         if cmd in ("PASV", "EPSV"):
             self._active = False
@@ -125,7 +135,8 @@ class ControlHandler(FTPHandler):
             users=len(self.owner.admitted) or 1,
             mode="BINARY" if self._current_type == "i" else "ASCII",
             up=math.ceil(self._moved[True] / 1024), down=math.ceil(self._moved[False] / 1024),
-            size=lambda: self._size_of(arg), count=lambda: self._count_of(arg))
+            size=lambda: self._size_of(arg), rest=self._rest,
+            count=lambda: self._count_of(arg))
 
     def _size_of(self, arg: str) -> int:
         try:
@@ -143,6 +154,25 @@ class ControlHandler(FTPHandler):
         dialect = self.owner.dialect
         dots = self._command == "NLST" and dialect is not None and dialect.nlst_dots
         return len(names) + (2 if dots else 0)
+
+    def ftp_APPE(self, file: str) -> Any:
+        if self._refuses_resume():
+            return None
+        return super().ftp_APPE(file)
+
+    def ftp_STOR(self, file: str, mode: str = "w") -> Any:
+        if self._restart_position and self._refuses_resume():
+            return None
+        return super().ftp_STOR(file, mode)
+
+    def _refuses_resume(self) -> bool:
+        """A dialect whose server takes no APPE, nor a STOR after REST: say so (451)."""
+        dialect = self.owner.dialect
+        if dialect is None or dialect.appends:
+            return False
+        self._restart_position = 0
+        self.respond("451 Append/Restart not permitted.")
+        return True
 
     def ftp_SIZE(self, path: str) -> None:
         dialect = self.owner.dialect

@@ -40,6 +40,7 @@ class ReplyContext:
     up: int = 0  # kbytes
     down: int = 0
     size: Callable[[], int] = lambda: 0  # the file's size, asked only when a reply names it
+    rest: int = 0  # the REST offset the transfer answered starts from
     count: Callable[[], int] = lambda: 0  # entries a listing holds
 
 
@@ -102,8 +103,9 @@ def rewrite(dialect: Dialect, reply: str, ctx: ReplyContext) -> str:
             template = _PASV.sub("({h1},{h2},{h3},{h4},{p1},{p2})", reply)
     if template is None:
         return reply
-    if "{size}" in template:
-        fields["size"] = str(ctx.size())
+    if "{size}" in template or "{left}" in template:
+        size = ctx.size()
+        fields.update(size=str(size), left=str(max(size - ctx.rest, 0)))
     if "{count}" in template:
         fields["count"] = str(ctx.count())
     return template.format_map(fields).replace("\n", "\r\n")
