@@ -31,6 +31,8 @@ Where it differs from CPython's, on purpose:
   (QuecPython sockets have no getsockname). Without any, makeport fails at
   once, before PORT is sent. A module behind a carrier NAT cannot take the
   server's connection anyway: stay passive.
+- retrlines drops every CR at the end of a line, not one CR LF: Pure-FTPd
+  sends CR CR LF in TYPE A for a file whose lines already end in CRLF.
 - The address in a PASV reply is ignored (the data connection goes to the
   control connection's host) unless trust_server_pasv_ipv4_address is set.
 - FTP(..., port=N) is accepted as a convenience (CPython has no such argument:
@@ -651,7 +653,9 @@ class FTP:
                 raw = reader.readline(self.maxline)
                 if not raw:
                     break
-                callback(_decode(_strip_eol(raw), self.encoding))
+                # every CR at the end: Pure-FTPd sends CR CR LF in TYPE A for a
+                # file that already has CRLF line ends
+                callback(_decode(raw.rstrip(b"\r\n"), self.encoding))
         except Exception as exc:
             self._abort(conn)
             raise exc

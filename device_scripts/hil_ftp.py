@@ -575,6 +575,20 @@ def op_command(ctx, op, res):
         res['sha256'] = str(reply).split()[1].lower()
 
 
+# the ftplib's own methods a scenario may call, as an application would (not raw commands)
+API_CALLS = ('size', 'pwd', 'nlst', 'mkd', 'rmd', 'delete', 'cwd')
+
+
+def op_api(ctx, op, res):
+    name = op.get('call')
+    res['call'] = name
+    if name not in API_CALLS:
+        res['error'] = 'unknown ftplib call %r; known: %s' % (name, ' '.join(API_CALLS))
+        return
+    res['value'] = getattr(ctx['ftp'], name)(*op.get('args', []))
+    res['ok'] = True
+
+
 def op_rename(ctx, op, res):
     ftp = ctx['ftp']
     res['stage'] = 'RNFR'
@@ -633,7 +647,7 @@ def op_quit(ctx, op, res):
 OPS = {'retr': op_retr, 'stor': op_stor, 'storlines': op_storlines,
        'retrlines': op_retrlines, 'list': op_list, 'nlst': op_nlst, 'rename': op_rename,
        'login': op_login, 'pasv': op_pasv, 'idle': op_idle, 'connect': op_connect,
-       'quit': op_quit, 'cmd': op_command}
+       'quit': op_quit, 'cmd': op_command, 'api': op_api}
 for _name in COMMANDS:
     OPS[_name] = op_command
 

@@ -36,6 +36,7 @@ from .emulator import (
     power_cycle,
 )
 from .errors import HarnessError
+from .servers.dialects import DIALECTS
 from .servers.factory import ServerOptions, build_server
 from .servers.local.server import FtpServer
 from .servers.spec import ServerSpec, advertised_address, format_port_range, parse_port_range
@@ -131,9 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     root = args.root or Path(tempfile.mkdtemp(prefix="qpy-hil-serve-"))
     try:
-        server = build_server(ServerSpec("local"), ServerOptions(
-            home=root, user=args.user, bind=args.bind, public_host=args.public_host,
-            port=args.port, passive_ports=passive, quota_bytes=args.quota))
+        try:
+            server = build_server(ServerSpec("local"), ServerOptions(
+                home=root, user=args.user, bind=args.bind, public_host=args.public_host,
+                port=args.port, passive_ports=passive, quota_bytes=args.quota,
+                dialect=args.dialect))
+        except ValueError as exc:  # e.g. --dialect nat with a wildcard --bind
+            print("error: %s" % exc, file=sys.stderr)
+            return 2
         assert isinstance(server, FtpServer)  # the local kind
         server.start()
         _show(server, args, passive)
@@ -162,6 +168,8 @@ def _show(server: FtpServer, args: argparse.Namespace, passive: range | None) ->
         print("  PASV      answers with %s" % server.masquerade_address)
     if args.quota is not None:
         print("  quota     %d bytes" % args.quota)
+    if server.dialect is not None:
+        print("  dialect   %s" % server.dialect.describe())
     print("Ctrl-C stops it.")
     sys.stdout.flush()
 
@@ -272,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="passive data port range, e.g. 60000-60100")
     serve.add_argument("--quota", type=_size, default=None,
                        help="cap on what the home may hold, e.g. 10M (552 beyond it)")
+    serve.add_argument("--dialect", choices=sorted(DIALECTS), default=None,
+                       help="answer as another server does (see docs/bench-guide.md)")
     serve.set_defaults(func=_serve)
 
     ports = sub.add_parser("ports", help="list serial ports; mark Quectel modules (2c7c)")

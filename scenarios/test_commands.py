@@ -19,7 +19,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.scenario import FtpRun, digest_of, ops
-from harness.servers.contract import ControlledServer
+from harness.scenario.outcomes import nlst_names
 
 WRONG_PASSWORD = "not-the-password"
 
@@ -39,8 +39,8 @@ def test_login_and_530_on_a_wrong_password(ftp_run: FtpRun) -> None:
     transcript = ftp_run.transcript_since(mark)
     if transcript is None:  # attached: its 530 and 230, asserted above, are its own record
         return
-    # our server saw both attempts, and logs neither password
-    assert "530 Authentication failed." in transcript and "230" in transcript
+    # our server saw both attempts (worded as --ftp-dialect says), and logs neither password
+    assert "-> 530 " in transcript and "-> 230 " in transcript, transcript
     assert WRONG_PASSWORD not in transcript and ftp_run.server.password not in transcript
 
 
@@ -51,8 +51,7 @@ def test_list_and_nlst(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) ->
     s = ftp_run.session([ops.nlst(folder), ops.list_(folder)])
     nlst, listing = s.op("nlst"), s.op("list")
     assert nlst.code == 226 and listing.code == 226, s.summary()
-    names = sorted(name.rsplit("/", 1)[-1] for name in nlst.get("lines"))
-    assert names == ["a.bin", "b.txt"], nlst.get("lines")
+    assert nlst_names(nlst.get("lines")) == ["a.bin", "b.txt"], nlst.get("lines")
     lines = listing.get("lines")
     assert listing.get("count") == 2, lines
     row = next((line for line in lines if line.endswith(" a.bin")), None)
@@ -97,7 +96,9 @@ def test_mkd_and_rmd(ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> N
                             ops.stor(local, inner),
                             ops.rmd(folder, label="rmd-full")])
     assert made.op("mkd").code == 257, made.summary()
-    assert made.op("mkd").get("path") == posixpath.join(ftp_run.home, folder), made.summary()
+    # the folder's full path, or (Pure-FTPd) the name as it was given
+    assert made.op("mkd").get("path") in (posixpath.join(ftp_run.home, folder), folder), \
+        made.summary()
     assert made.op("rmd-full").code == 550, "RMD of a folder with a file in it: %s" % (
         made.summary())
     assert ftp_run.server.digest(inner) == digest_of(data), "nothing arrived in the new folder"
@@ -129,13 +130,38 @@ def test_size_in_type_i_and_its_550_in_type_a(ftp_run: FtpRun, payload_size: int
     assert s.op("type-i").code == 200 and s.op("type-a").code == 200, s.summary()
     assert s.op("size-i").code == 213, s.summary()
     assert s.op("size-i").get("size") == payload_size, s.summary()
-    # ours (pyftpdlib) refuses SIZE in ASCII mode: a 550 here is not a missing file.
-    # RFC 3659 4.1 lets a server answer it instead (vsftpd does, with the file's size),
-    # so on a server the harness only attaches to either answer is correct
-    if isinstance(ftp_run.server, ControlledServer):
-        assert s.op("size-a").code == 550, s.summary()
+    # ours (pyftpdlib) and ProFTPD refuse SIZE in ASCII mode: a 550 here is not a missing
+    # file. RFC 3659 4.1 lets a server answer it instead (vsftpd, Pure-FTPd and FileZilla
+    # do, with the file's size), so on a server the harness only attaches to either is right
+    dialect = ftp_run.dialect
+    if dialect is not None:
+        assert s.op("size-a").code == (213 if dialect.size_in_ascii else 550), s.summary()
     else:
         assert s.op("size-a").code in (213, 550), s.summary()
+
+
+def test_size_through_the_ftplib_after_a_text_download(
+        ftp_run: FtpRun, make_payload: Callable[[int], bytes]) -> None:
+    """What an application does: retrlines a text file, then ftp.size() of another.
+    The ftplib is in TYPE A by then; pyftpdlib and ProFTPD refuse SIZE there (RFC 3659
+    4.1 allows it), so an ftplib's size() must send TYPE I first. Ours does; CPython's
+    and Quectel's (QuecPython/ftplib@6d957e96 ftplib.py:819-825) do not: an expected
+    failure on such a server, reported in one line."""
+    data = make_payload(3000)
+    remote = ftp_run.place(ftp_run.server_name("sized-after-text.bin"), data)
+    text = ftp_run.place(ftp_run.server_name("first.txt"), b"one\ntwo\n")
+    s = ftp_run.session([ops.retrlines(text, ftp_run.device_path("first.txt")),
+                         ops.api("size", remote)])
+    assert s.op("retrlines").ok, s.summary()
+    size = s.op("api")
+    dialect = ftp_run.dialect
+    refuses = "ascii" in size.reply.lower() if dialect is None else not dialect.size_in_ascii
+    if not size.ok and size.code == 550 and refuses:
+        pytest.xfail("ftp.size() after a TYPE A transfer got %r: this ftplib sends SIZE "
+                     "without TYPE I first, which %s refuses; call ftp.voidcmd('TYPE I') "
+                     "before size()" % (size.reply, dialect.imitates if dialect else
+                                         "this server"))
+    assert size.ok and size.get("value") == len(data), s.summary()
 
 
 def test_type_a_and_type_i_uploads(ftp_run: FtpRun, make_text: Callable[..., bytes]) -> None:
@@ -211,7 +237,7 @@ def test_pasv_and_port(ftp_run: FtpRun, mode: str, payload_size: int,
         assert "<- PASV" in transcript and "-> 227" in transcript, transcript
         assert "<- PORT" not in transcript
     else:
-        assert "<- PORT" in transcript and "-> 200 Active" in transcript, transcript
+        assert re.search(r"<- PORT .*\n.* -> 200 ", transcript), transcript
         assert "<- PASV" not in transcript
 
 

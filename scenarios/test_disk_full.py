@@ -1,9 +1,11 @@
 """Disk full, on both sides (FAQ: "not enough space").
 
 Server: a full disk answers 452, an account over its quota 552; the partial
-file is removed and nothing hangs. Module: a download bigger than /usr's free
-space fails with OSError(28); the filler and the partial file are removed
-whatever happens, even when the module reboots in the middle.
+file is removed and nothing hangs. With --ftp-dialect the server answers as that
+server does (vsftpd: 451, FileZilla: 425, ...) and keeps the partial file where
+that server keeps it: the module must report a failure all the same. Module: a
+download bigger than /usr's free space fails with OSError(28); the filler and the
+partial file are removed whatever happens, even when the module reboots in the middle.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from harness.errors import DeviceDisconnected, DeviceRebooted, DeviceTimeout
-from harness.scenario import FtpRun
+from harness.scenario import FtpRun, Transfer
 from harness.servers.contract import ControlledServer
+from harness.servers.dialects import Dialect
 
 ENOSPC = 28
 LEAVE_FREE = 64 * 1024
@@ -30,9 +33,10 @@ def test_upload_to_a_full_server_disk_is_452(ftp_run: FtpRun, ftp_control: Contr
                               timeout=FTP_TIMEOUT)
     result = transfer.result
     assert not result.ok, "upload to a full disk was reported as a success: %s" % result.reply
-    assert result.code == 452, "expected 452, got %s" % result.summary()
+    expected = _speaking(ftp_run).code("STOR 452", 452)
+    assert result.code == expected, "expected %d, got %s" % (expected, result.summary())
+    _assert_partial_as_the_server_keeps_it(ftp_run, transfer)
     assert transfer.checksums is not None
-    assert transfer.checksums.server is None, "the server kept the partial file"
     assert transfer.checksums.device == transfer.checksums.host, "the module's copy changed"
 
 
@@ -44,9 +48,28 @@ def test_upload_over_the_account_quota_is_552(ftp_run: FtpRun, ftp_control: Cont
                               timeout=FTP_TIMEOUT)
     result = transfer.result
     assert not result.ok, "upload over the quota was reported as a success: %s" % result.reply
-    assert result.code == 552, "expected 552, got %s" % result.summary()
-    assert transfer.checksums is not None and transfer.checksums.server is None, \
-        "the server kept the partial file"
+    expected = _speaking(ftp_run).code("STOR 552", 552)
+    assert result.code == expected, "expected %d, got %s" % (expected, result.summary())
+    _assert_partial_as_the_server_keeps_it(ftp_run, transfer)
+
+
+def _speaking(ftp_run: FtpRun) -> Dialect:
+    dialect = ftp_run.dialect
+    assert dialect is not None, "ftp_control hands out our own server only"
+    return dialect
+
+
+def _assert_partial_as_the_server_keeps_it(ftp_run: FtpRun, transfer: Transfer) -> None:
+    """Ours removes the partial file; vsftpd, ProFTPD and Pure-FTPd (and their dialects)
+    keep what arrived: never the whole file, whichever it is."""
+    checks = transfer.checksums
+    assert checks is not None
+    if _speaking(ftp_run).keeps_partial:
+        assert checks.server is not None and checks.server.size < checks.host.size, \
+            "the server should keep a partial file, as %s does: %s" % (
+                _speaking(ftp_run).imitates, checks.server)
+    else:
+        assert checks.server is None, "the server kept the partial file"
 
 
 def test_download_bigger_than_free_space(ftp_run: FtpRun,

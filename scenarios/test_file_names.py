@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.scenario import FtpRun, digest_of, ops
+from harness.scenario.outcomes import nlst_names
 
 NAMES = ["测试文件.bin", "Überweisung März.txt"]
 
@@ -35,8 +36,8 @@ def test_non_ascii_name_survives_stor_list_nlst_retr_dele(
     assert s.result.ok, s.summary()
     assert ftp_run.server.digest(remote) == digest_of(data), \
         "the server holds no file named %r with the module's data" % remote
-    names = [line.rsplit("/", 1)[-1] for line in s.op("nlst").get("lines")]
-    assert names == [name], "NLST: %r" % s.op("nlst").get("lines")
+    assert nlst_names(s.op("nlst").get("lines")) == [name], \
+        "NLST: %r" % s.op("nlst").get("lines")
     listing = s.op("list").get("lines")
     assert len(listing) == 1 and listing[0].endswith(" " + name), "LIST: %r" % listing
     assert s.op("retr").get("file_sha256") == digest_of(data).sha256, s.summary()

@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.digest import Digest
 from harness.scenario import TEXT_RULE, FtpRun, digest_of, to_lf
+from harness.scenario.checksums import explain_text_damage
 
 EOLS = [pytest.param(b"\n", id="LF"), pytest.param(b"\r\n", id="CRLF")]
 
@@ -44,7 +46,9 @@ def test_retrlines(ftp_run: FtpRun, make_text: Callable[..., bytes], payload_siz
     assert op.code == 226, op.summary()
     assert op.get("lines") == text.count(b"\n")
     # written back one line + "\n" at a time: the module holds exactly the LF form
-    assert op.get("file_sha256") == digest_of(to_lf(text)).sha256
+    held = Digest(op.get("file_sha256"), op.get("file_bytes"))
+    assert held == digest_of(to_lf(text)), explain_text_damage(to_lf(text), held) or \
+        "the module's file is not the LF form of the text: %s" % op.summary()
 
 
 @pytest.mark.parametrize("eol", EOLS)

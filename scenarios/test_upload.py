@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from harness.scenario import Expected, FtpRun, Transfer, ops
 
 
@@ -28,6 +30,10 @@ def test_upload_checked_by_the_module_with_xsha256(ftp_run: FtpRun, xsha256_serv
     assert result.get("hash_match") is True, result.data
 
 
+# what a server that takes no APPE answers (ProFTPD: 451; others 502, 504, 550)
+REFUSALS = (450, 451, 500, 502, 504, 550)
+
+
 def test_upload_appended_with_appe(ftp_run: FtpRun, make_payload: Callable[[int], bytes],
                                    payload_size: int) -> None:
     """The server holds a file; the module APPEs its own bytes to it."""
@@ -38,6 +44,11 @@ def test_upload_appended_with_appe(ftp_run: FtpRun, make_payload: Callable[[int]
     local = ftp_run.source_of("appended.bin", data)
     s = ftp_run.session([ops.stor(local, remote, append=True)], keep=False)
     stor = s.op("stor")
+    # ProFTPD refuses APPE unless AllowStoreRestart is on (Debian leaves it off): a server
+    # that does is a fact about it, not a failure of the module
+    dialect = ftp_run.dialect
+    if not stor.ok and stor.code in REFUSALS and (dialect is None or not dialect.appends):
+        pytest.skip("the server refuses APPE: %r" % stor.reply)
     assert stor.ok and stor.code == 226, s.summary()
     # the module still holds its bytes; the server the old ones, then the module's
     checks = ftp_run.checksums(data, stor.held, remote, "upload",

@@ -49,3 +49,17 @@ def read_until(port: serial.Serial, marker: bytes, timeout: float = 5.0) -> byte
             raise AssertionError("waited %.1f s for %r, got %r" % (timeout, marker, bytes(data)))
         data += port.read(max(1, port.in_waiting))
     return bytes(data)
+
+
+# Long runs of the whole catalogue (tests/test_catalogue_runs.py): only when chosen by name
+# with -m, so a plain `pytest` stays quick; .ci/run runs each as a step of its own.
+LONG_RUNS = ("real_servers", "dialects")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen = config.getoption("markexpr") or ""
+    for item in items:
+        for name in LONG_RUNS:
+            if item.get_closest_marker(name) is not None and name not in chosen:
+                item.add_marker(pytest.mark.skip(
+                    reason="a long run of the whole catalogue: choose it with -m %s" % name))

@@ -11,7 +11,8 @@ that ftplib.py given as L:n), never from its code. Unlike tests/quectel_ftplib_l
 - retrbinary reads conn.recv(blocksize) and retrlines conn.makefile('r').readline(...),
   both swallowing every exception as end of data (L:651-660, L:608-617): a dropped
   connection leaves a short file reported as success, and a last line without a
-  newline is lost; retrlines sends TYPE A with sendcmd (L:604);
+  newline is lost; retrlines strips every CR and LF at a line's end (L:625) and sends
+  TYPE A with sendcmd (L:604);
 - active mode advertises source_address[0] or the literal 127.0.0.1 (L:410-416),
   binding ports 40001-40099 (L:418);
 - timeout: the default keeps a sentinel (no settimeout ever), an explicit None is
@@ -345,11 +346,8 @@ class FTP:
                 count = _pause(count + len(line))
                 if len(line) > MAXLINE:
                     raise Error("got more than %d bytes" % MAXLINE)
-                if line[-2:] == B_CRLF:
-                    line = line[:-2]
-                elif line[-1:] == b"\n":
-                    line = line[:-1]
-                callback(line.decode("latin-1"))
+                # every CR and LF at the end goes (L:625): CR CR LF too
+                callback(line.rstrip(b"\r\n").decode("latin-1"))
         return self.voidresp()
 
     def storbinary(self, cmd, fp, blocksize=2048, callback=None, rest=None):

@@ -2,22 +2,19 @@
 
 The "company server" is a real vsftpd (Debian's package) on 127.0.0.1, started by the
 test with its config in a temporary folder and a local user made for the test (and
-removed after). The harness reaches it only as an FTP client.
+removed after; tests/real_ftp_servers.py). The harness reaches it only as an FTP client.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +27,7 @@ from harness.servers.attached import (
 )
 from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
-from tests.support import accepts, free_port, free_port_range, stop_process
+from tests.real_ftp_servers import RealServer, running
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,100 +39,26 @@ NORMAL_KEYWORDS = ("test_upload_binary or test_download_binary or test_retr_miss
                    "or test_missing_paths or disk_full")
 
 
-# --- a real vsftpd on 127.0.0.1
-
-
-@dataclass
-class Vsftpd:
-    port: int
-    user: str
-    password: str
-    home: Path  # "/" for the FTP user (chroot)
-
-    def url(self, folder: str = "/upload") -> str:
-        return "ftp://%s@127.0.0.1:%d%s" % (self.user, self.port, folder)
-
-    def attach(self, password: str | None = None, base: str = "/upload") -> AttachedServer:
-        return AttachedServer("127.0.0.1", self.user, password or self.password, port=self.port,
-                              base=base, timeout=10.0)
-
-
-def _vsftpd_missing() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return "vsftpd runs on Linux only"
-    if shutil.which("vsftpd") is None and not os.access("/usr/sbin/vsftpd", os.X_OK):
-        return "vsftpd is not installed: apt-get install vsftpd"
-    if os.geteuid() != 0:
-        return "the vsftpd test makes a local user for the login: it must run as root"
-    for tool in ("useradd", "userdel", "chpasswd"):
-        if shutil.which(tool) is None and not os.access("/usr/sbin/" + tool, os.X_OK):
-            return "%s is missing (package passwd)" % tool
-    return None
+# --- a real vsftpd on 127.0.0.1 (tests/real_ftp_servers.py)
 
 
 @pytest.fixture(scope="module")
-def vsftpd() -> Iterator[Vsftpd]:
-    missing = _vsftpd_missing()
-    if missing:
-        pytest.skip(missing)
-    # in /tmp itself: pytest's own tmp folders are 0700, which the FTP user cannot enter
-    base = Path(tempfile.mkdtemp(prefix="qpy-hil-vsftpd-"))
-    user = "qpyhil" + secrets.token_hex(4)
-    password = secrets.token_urlsafe(12)
-    proc = None
-    try:
-        base.chmod(0o755)
-        home, empty = base / "home", base / "empty"
-        home.mkdir(mode=0o755)  # root's, so vsftpd accepts it as a chroot
-        empty.mkdir(mode=0o755)
-        subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", user], check=True,
-                       timeout=30)
-        subprocess.run(["chpasswd"], input="%s:%s\n" % (user, password), text=True,
-                       check=True, timeout=30)
-        (home / "upload").mkdir()
-        (home / "upload" / "keep-me.txt").write_text("the company's file\n")
-        (home / "other.txt").write_text("outside the folder\n")
-        shutil.chown(home / "upload", user)
-        port = free_port()
-        passive = free_port_range(32)  # xdist workers transfer at the same time
-        config = base / "vsftpd.conf"
-        config.write_text("\n".join([
-            "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1",
-            "listen_port=%d" % port, "background=NO", "anonymous_enable=NO",
-            "local_enable=YES", "write_enable=YES", "local_umask=022", "chroot_local_user=YES",
-            "pasv_enable=YES", "pasv_min_port=%d" % passive.start,
-            "pasv_max_port=%d" % (passive.stop - 1),
-            "seccomp_sandbox=NO", "isolate=NO", "isolate_network=NO",
-            "secure_chroot_dir=%s" % empty, "pam_service_name=vsftpd",
-            "xferlog_enable=YES", "log_ftp_protocol=YES",
-            "vsftpd_log_file=%s" % (base / "vsftpd.log"), ""]))
-        proc = subprocess.Popen([shutil.which("vsftpd") or "/usr/sbin/vsftpd", str(config)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 15
-        while not accepts(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("vsftpd did not start: %s" % proc.stderr.read().decode(errors="replace")
-                            if proc.poll() is not None else "vsftpd did not start in 15 s")
-            time.sleep(0.05)  # polling the port, bounded by the deadline
-        yield Vsftpd(port, user, password, home)
-    finally:
-        if proc is not None:
-            stop_process(proc)
-        subprocess.run(["userdel", user], capture_output=True, timeout=30)
-        shutil.rmtree(base, ignore_errors=True)
+def vsftpd() -> Iterator[RealServer]:
+    with running("vsftpd") as server:
+        yield server
 
 
-def session_folders(vsftpd: Vsftpd) -> set[str]:
-    return {p.name for p in (vsftpd.home / "upload").glob("qpy-hil-*")}
+def session_folders(vsftpd: RealServer) -> set[str]:
+    return {p.name for p in (vsftpd.root / "upload").glob("qpy-hil-*")}
 
 
-def test_session_folder_holds_everything_and_goes_at_the_end(vsftpd: Vsftpd) -> None:
+def test_session_folder_holds_everything_and_goes_at_the_end(vsftpd: RealServer) -> None:
     server = vsftpd.attach()
     server.start()
     try:
         assert server.hash_command is None  # vsftpd offers no hash: digests download
-        on_disk = vsftpd.home / server.folder.lstrip("/")
-        assert on_disk.is_dir() and on_disk.parent == vsftpd.home / "upload"
+        on_disk = vsftpd.root / server.folder.lstrip("/")
+        assert on_disk.is_dir() and on_disk.parent == vsftpd.root / "upload"
         data = os.urandom(70_000)
         server.put("a.bin", data)
         server.put("sub/b.bin", b"b")
@@ -151,21 +74,21 @@ def test_session_folder_holds_everything_and_goes_at_the_end(vsftpd: Vsftpd) -> 
     finally:
         server.stop()
     assert not on_disk.exists(), "the session folder was left behind"
-    assert (vsftpd.home / "upload" / "keep-me.txt").read_text() == "the company's file\n"
-    assert (vsftpd.home / "other.txt").exists()
+    assert (vsftpd.root / "upload" / "keep-me.txt").read_text() == "the company's file\n"
+    assert (vsftpd.root / "other.txt").exists()
 
 
-def test_wrong_password_names_the_variable(vsftpd: Vsftpd) -> None:
+def test_wrong_password_names_the_variable(vsftpd: RealServer) -> None:
     server = vsftpd.attach(password="not-" + vsftpd.password)
     with pytest.raises(AttachedServerError, match="login refused for .*%s" % PASSWORD_ENV):
         server.start()
 
 
-def test_folder_that_cannot_be_written_is_named(vsftpd: Vsftpd) -> None:
+def test_folder_that_cannot_be_written_is_named(vsftpd: RealServer) -> None:
     server = vsftpd.attach(base="/")  # the chroot root is root's, not the user's
     with pytest.raises(AttachedServerError, match="no write permission in /"):
         server.start()
-    assert not list(vsftpd.home.glob("qpy-hil-*"))
+    assert not list(vsftpd.root.glob("qpy-hil-*"))
 
 
 def test_a_missing_attach_folder_says_create_it(tmp_path: Path) -> None:
@@ -255,12 +178,14 @@ def test_no_password_and_no_terminal_ends_the_run_at_once() -> None:
     assert time.monotonic() - started < 45
 
 
-def test_normal_scenarios_pass_through_vsftpd(vsftpd: Vsftpd, tmp_path: Path) -> None:
+def test_normal_scenarios_pass_through_vsftpd(vsftpd: RealServer, tmp_path: Path) -> None:
     before = session_folders(vsftpd)
     junit = tmp_path / "junit.xml"
+    summary = tmp_path / "summary.json"
     env = {**os.environ, PASSWORD_ENV: vsftpd.password}
     proc = run_pytest([*NORMAL_SCENARIOS, "-k", NORMAL_KEYWORDS, "-rs", "--junitxml=%s" % junit,
-                       "--payload-sizes=0,1,1024,65536", "--ftp-server=%s" % vsftpd.url()], env)
+                       "--summary-json=%s" % summary, "--payload-sizes=0,1,1024,65536",
+                       "--ftp-server=%s" % vsftpd.url()], env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     suite = ET.parse(junit).getroot()
@@ -279,3 +204,7 @@ def test_normal_scenarios_pass_through_vsftpd(vsftpd: Vsftpd, tmp_path: Path) ->
         assert "only attached to" in why and "cannot set its quota" in why, why
     assert session_folders(vsftpd) == before, "a session folder was left behind"
     assert vsftpd.password not in junit.read_text()
+    # the report says which server it was, in its own words
+    servers = json.loads(summary.read_text())["ftp_servers"]
+    assert {(s["greeting"], s["system"]) for s in servers} == {
+        ("220 (vsFTPd 3.0.3)", "215 UNIX Type: L8")}, servers

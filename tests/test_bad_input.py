@@ -49,6 +49,8 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--emulator-engine": ("--emulator-engine=pypy",
                           "--emulator-engine=pypy: use one of: cpython, micropython"),
     "--emulator-heap": ("--emulator-heap=lots", "--emulator-heap=lots: use whole bytes"),
+    "--ftp-dialect": ("--ftp-dialect=wu-ftpd", "--ftp-dialect=wu-ftpd: use one of: vsftpd, "
+                      "proftpd, pure-ftpd, iis, filezilla, nat"),
     "--ftp-bind": ("--ftp-bind=http://0.0.0.0", "give a host name or an IP address"),
     "--ftp-public-host": ("--ftp-public-host=my host", "give a host name or an IP address"),
     "--ftp-port": ("--ftp-port=70000", "--ftp-port=70000: a TCP port 1..65535 (or 0"),

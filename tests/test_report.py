@@ -305,6 +305,22 @@ def test_environment_rows_for_one_module() -> None:
     assert list(rows)[:2] == ["Module model", "Firmware"]  # what QA looks for first
 
 
+def test_environment_rows_name_the_dialect_or_the_greeting_and_syst() -> None:
+    ours = hr.server_facts(worker="main", mode="local", url="ftp://hil@127.0.0.1:2121/",
+                           identity={"dialect": "iis: Microsoft IIS FTP 7+ (Windows Server)"})
+    rows = hr.environment_rows(RUN, [_module()], [ours])
+    assert rows["FTP dialect"] == "iis: Microsoft IIS FTP 7+ (Windows Server)"
+    assert "FTP server greeting" not in rows
+    attached = hr.server_facts(worker="main", mode="ftp", url="ftp://qa:pw@h:21/hil/",
+                               identity={"greeting": "220-Welcome\n220 Pure-FTPd",
+                                         "system": "215 UNIX Type: L8"})
+    rows = hr.environment_rows(RUN, [_module()], [attached])
+    assert rows["FTP server"] == "ftp: ftp://qa:****@h:21/hil/"  # never the password
+    assert rows["FTP server greeting"] == "220-Welcome / 220 Pure-FTPd"
+    assert rows["FTP server SYST"] == "215 UNIX Type: L8"
+    assert "FTP dialect" not in rows
+
+
 def test_environment_rows_list_every_module_of_an_xdist_run() -> None:
     same = hr.environment_rows(RUN, [_module("gw1", "COM6"), _module("gw0", "COM5")], [])
     assert same["Firmware"] == "EC200UCNAAR02A05M08"  # shared: said once

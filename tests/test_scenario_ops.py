@@ -61,7 +61,7 @@ def test_every_module_operation_has_a_host_helper_and_no_more(hil) -> None:
 
 
 SAMPLE = {"local": "/usr/hil/run/l", "remote": "r", "source": "a", "target": "b",
-          "line": "SITE HELP", "seconds": 1.0, "arg": "x"}
+          "line": "SITE HELP", "seconds": 1.0, "arg": "x", "call": "size"}
 
 
 @pytest.mark.parametrize("name", sorted(ops.BUILDERS))

@@ -37,6 +37,17 @@ def _pytest(tmp_path: Path, *args: str) -> tuple[int, str, Path]:
     return proc.returncode, proc.stdout + proc.stderr, junit
 
 
+# scenarios where this ftplib meets a known limit of its own against our server, reported
+# as an expected failure with the reason (junit counts it as skipped)
+KNOWN_LIMITS = {"test_size_through_the_ftplib_after_a_text_download"}
+
+
+def _skipped(junit: Path) -> dict[str, str]:
+    return {case.get("name", "").split("[")[0]: (skip.get("message") or "")
+            for case in ET.parse(junit).getroot().iter("testcase")
+            if (skip := case.find("skipped")) is not None}
+
+
 def _counts(junit: Path) -> dict[str, int]:
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
@@ -48,7 +59,10 @@ def test_the_quick_catalogue_passes_with_the_quectel_standin(tmp_path: Path) -> 
                                "--ftplib=%s" % STANDIN)
     counts = _counts(junit)
     assert code == 0, out[-3000:]
-    assert counts["failures"] == counts["errors"] == counts["skipped"] == 0, counts
+    assert counts["failures"] == counts["errors"] == 0, counts
+    skipped = _skipped(junit)
+    assert set(skipped) == KNOWN_LIMITS, skipped
+    assert all("sends SIZE without TYPE I" in why for why in skipped.values()), skipped
     assert counts["tests"] >= QUICK_CATALOGUE_AT_LEAST, counts
     assert "ftplib=quectel_ftplib_standin.py" in junit.read_text(encoding="utf-8")
 

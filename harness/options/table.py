@@ -43,6 +43,7 @@ from harness.options.values import (
     parse_ssh_option,
     parse_wait,
 )
+from harness.servers.dialects import DIALECTS
 
 IniType = Literal["string", "paths", "linelist"]  # pytest's addini types
 
@@ -92,6 +93,10 @@ def _payload_sizes(option: str, text: str) -> tuple[int, ...]:
 
 def _engine(option: str, text: str) -> str:
     return parse_choice(option, text, ENGINES)
+
+
+def _dialect(option: str, text: str) -> str:
+    return parse_choice(option, text, tuple(DIALECTS))
 
 
 def _existing_file_text(option: str, text: str) -> str:
@@ -154,6 +159,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--emulator-heap", parse_size, default="0", readme=True,
                help="heap of the micropython engine, e.g. 256K (micropython -X "
                     "heapsize; default: 0, the interpreter's)"),
+    OptionSpec("--ftp-dialect", _dialect, metavar="NAME", readme=True,
+               help="our server answers as another does: vsftpd, proftpd, pure-ftpd, "
+                    "iis, filezilla, or nat (a 227 naming an address the module cannot "
+                    "reach); local only (default: pyftpdlib's own replies)"),
     OptionSpec("--ftp-bind", parse_host, readme=True,
                help="address our FTP server listens on (local: 127.0.0.1, "
                     "ssh://: 0.0.0.0)"),

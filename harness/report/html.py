@@ -50,6 +50,11 @@ def _port_text(m: Mapping[str, Any]) -> str:
     return text + (", a virtual module" if m.get("emulated") else "")
 
 
+# what a server said of itself (records.server_facts' identity) -> its row
+SERVER_IDENTITY = (("dialect", "FTP dialect"), ("greeting", "FTP server greeting"),
+                   ("system", "FTP server SYST"))
+
+
 def environment_rows(run: RunFacts, modules: Sequence[Mapping[str, Any]],
                      servers: Sequence[Mapping[str, Any]],
                      ftplibs: Sequence[str] = ()) -> dict[str, Any]:
@@ -76,6 +81,10 @@ def environment_rows(run: RunFacts, modules: Sequence[Mapping[str, Any]],
     urls = sorted({str(s["url"]) for s in servers})
     mode = servers[0]["mode"] if servers else run.server_mode
     rows["FTP server"] = f"{mode}: {', '.join(urls)}" if urls else f"{mode} (not started)"
+    for key, label in SERVER_IDENTITY:
+        said = sorted({str(s[key]) for s in servers if s.get(key)})
+        if said:  # a multi-line greeting on one line, as the table shows it
+            rows[label] = " | ".join(text.replace("\n", " / ") for text in said)
     rows["Harness version"] = f"qpy-ftp-hil {run.harness_version}"
     rows["Git revision"] = run.git
     rows["Date"] = run.started.strftime("%Y-%m-%d %H:%M:%S %z").strip()

@@ -51,9 +51,12 @@ def module_fields(facts: Mapping[str, Any] | None) -> dict[str, Any]:
             "module_port": facts.get("port"), "module_name": facts.get("name")}
 
 
-def server_facts(*, worker: str, mode: str, url: str) -> dict[str, Any]:
-    """The FTP server as the reports show it: its URL carries the user, never the password."""
-    return {"worker": worker, "mode": mode, "url": mask_url_credentials(url)}
+def server_facts(*, worker: str, mode: str, url: str,
+                 identity: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The FTP server as the reports show it: its URL carries the user, never the password;
+    identity is what it said of itself (greeting, SYST) or the dialect ours speaks."""
+    return {"worker": worker, "mode": mode, "url": mask_url_credentials(url),
+            **dict(identity or {})}
 
 
 def git_revision(root: Path, timeout: float = 5.0) -> str:

@@ -178,6 +178,12 @@ def _modules(run: Run, key: str) -> set[str]:
          if r.get("module" if key == "model" else key)}
 
 
+def _server(facts: Mapping[str, Any]) -> str:
+    """The server's kind, and the dialect ours spoke (a run under another is not the same)."""
+    dialect = facts.get("dialect")
+    return "%s (%s)" % (facts["mode"], dialect) if dialect else str(facts["mode"])
+
+
 def environment_rows(old: Sequence[Run], new: Sequence[Run]) -> list[EnvironmentRow]:
     """Firmware, module, ftplib, server and harness of each side, in reading order."""
     picks: list[tuple[str, Callable[[Run], set[str]]]] = [
@@ -185,7 +191,7 @@ def environment_rows(old: Sequence[Run], new: Sequence[Run]) -> list[Environment
         ("Module", lambda run: _modules(run, "model")),
         ("MicroPython", lambda run: _modules(run, "micropython")),
         ("ftplib", lambda run: {str(r["ftplib"]) for r in run.scenarios if r.get("ftplib")}),
-        ("FTP server", lambda run: {str(s.get("mode")) for s in
+        ("FTP server", lambda run: {_server(s) for s in
                                     run.document.get("ftp_servers", ()) if s.get("mode")}),
         ("Harness", lambda run: {"{version} ({git})".format_map(
             {"version": "?", "git": "?", **run.document.get("harness", {})})}),

@@ -160,4 +160,12 @@ def explain_text_damage(text_lf: bytes, device: Digest | None) -> str | None:
     if joined != text_lf and device == digest_of(joined):
         return ("retrlines callback fp.write drops newlines: %d lines, %d -> %d bytes"
                 % (text_lf.count(b"\n"), len(text_lf), len(joined)))
+    # Pure-FTPd sends CR CR LF in TYPE A for a file whose lines already end in CRLF
+    cr_cr_lf = "the server sent CR CR LF in TYPE A (Pure-FTPd does for CRLF line ends)"
+    if b"\n" in text_lf and device == digest_of(text_lf.replace(b"\n", b"\r\n")):
+        return "every line kept a CR: %s and the ftplib's retrlines strips one CR LF only" % (
+            cr_cr_lf)
+    if b"\n" in text_lf and device == digest_of(text_lf.replace(b"\n", b"\n\n")):
+        return ("an empty line after every line: %s and the ftplib reads CR and LF as two "
+                "line ends (universal newlines)" % cr_cr_lf)
     return None

@@ -110,6 +110,13 @@ def cmd(line: str, label: str | None = None) -> Op:
     return _op("cmd", label, {"cmd": line})
 
 
+@builds("api")
+def api(call: str, *args: Any, label: str | None = None) -> Op:
+    """One of the ftplib's own methods, as an application calls it (hil_ftp.API_CALLS:
+    size, pwd, nlst, mkd, rmd, delete, cwd); its return value comes back as "value"."""
+    return _op("api", label, {"call": call, "args": list(args)})
+
+
 @builds("rename")
 def rename(source: str, target: str, label: str | None = None) -> Op:
     """RNFR source, then RNTO target."""

@@ -145,3 +145,10 @@ class Transfer:
 def digest_or_none(sha: str | None, size: int | None) -> Digest | None:
     """A Digest from a result's sha256 and byte count; None where no sha256 was reported."""
     return Digest(sha, int(size or 0)) if sha else None
+
+
+def nlst_names(lines: list[str]) -> list[str]:
+    """NLST's names, sorted, without the folder in front (most servers answer "folder/x")
+    and without "." and ".." (Pure-FTPd lists them): what an application must do too."""
+    names = (line.rsplit("/", 1)[-1] for line in lines)
+    return sorted(name for name in names if name not in (".", ".."))

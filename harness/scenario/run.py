@@ -32,7 +32,8 @@ from harness.scenario.payload_gen import GeneratedPayload
 from harness.scenario.phases import PhaseClock
 from harness.scenario.staging import ON_SERVER, PUSH_REUSED, PUSHED, copy_on_module, generate
 from harness.servers import idle
-from harness.servers.contract import HasTranscript, Server
+from harness.servers.contract import HasTranscript, Server, SpeaksDialect
+from harness.servers.dialects import OURS, Dialect
 from harness.wire.device import Device
 from harness.wire.layout import RUN_DIR, STEPS_MODULE
 from harness.wire.results import StepResult
@@ -60,7 +61,8 @@ class FtpRun:
         self.reconnect_timeout = reconnect_timeout
         self.reattach_timeout = reattach_timeout  # s the module waits for its network
         self.network_cut = False  # a step took the module off the network (cleanup checks)
-        self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
+        # never a leading "-": vsftpd and Pure-FTPd take "LIST -x" / "NLST -x" as options
+        self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id)[-40:].strip("-") or "t"
         self.created = Created()  # removed by cleanup(), and nothing else
         self.clock = PhaseClock()
         self.sources: dict[str, str] = {}  # path of a payload on the module -> its origin
@@ -141,6 +143,14 @@ class FtpRun:
         return remote
 
     # -- running steps ---------------------------------------------------------
+
+    @property
+    def dialect(self) -> Dialect | None:
+        """In whose words our server answers (its codes and behaviours); None for a
+        server we only attach to, whose words we do not know beforehand."""
+        if not isinstance(self.server, SpeaksDialect):
+            return None
+        return self.server.dialect or OURS
 
     @property
     def home(self) -> str:

@@ -9,6 +9,7 @@
     ssh.py          the same server on a far host, driven over ssh by agent.py
                     (agent_link.py is the pipe, remote_calls.py the allow-list of calls)
     attached.py     an FTP server someone else runs, attached to as a client (ftp://)
+    dialects.py     how other servers answer, for ours to answer alike (--ftp-dialect)
 
 Adding a fourth kind means one module and one factory line: write
 harness/servers/<kind>.py with a class that meets contract.Server (and whichever

@@ -82,6 +82,8 @@ class AttachedServer:
         # every file of the run lives here; the module is given paths inside it
         self.folder = posixpath.join(self.base, session or session_folder_name())
         self.hash_command: str | None = None  # "XSHA256" or "HASH" when FEAT offers one
+        self.greeting = ""  # its 220 and SYST replies, for the reports (contract.Introduces)
+        self.system = ""
         self._created = False
 
     def __repr__(self) -> str:
@@ -150,6 +152,16 @@ class AttachedServer:
                     % (self.base, self.user, self.host, self.port, exc)) from None
             self._created = True
             self.hash_command = self._pick_hash(ftp)
+            self.greeting = ftp.getwelcome() or ""
+            try:
+                self.system = ftp.sendcmd("SYST")
+            except ftplib.Error as exc:  # a server may refuse it: its refusal is the answer
+                self.system = str(exc)
+
+    def identity(self) -> dict[str, str]:
+        """contract.Introduces: how the server introduced itself (greeting, SYST)."""
+        found = {"greeting": self.greeting, "system": self.system}
+        return {name: text for name, text in found.items() if text}
 
     def stop(self) -> None:
         """Delete the session folder and everything in it; nothing else."""

@@ -9,7 +9,8 @@ a kind claims one by implementing it, and a caller asks with isinstance:
         text = server.transcript_text(since=mark)
 
 Our pyftpdlib server (local or over ssh://) has all three abilities; a server we
-are only attached to (ftp://) has none of them.
+are only attached to (ftp://) has none of them. SpeaksDialect says in whose words our
+server answers (--ftp-dialect): what a scenario may expect of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from harness.digest import Digest
+from harness.servers.dialects import Dialect
 
 
 @runtime_checkable
@@ -95,6 +97,25 @@ class HasTranscript(Protocol):
         ...
 
     def transcript_text(self, since: int = 0) -> str: ...
+
+
+@runtime_checkable
+class SpeaksDialect(Protocol):
+    """Our server, answering in its own words (None) or another server's (harness/servers/
+    dialects.py): the codes and behaviours a scenario may expect of it."""
+
+    dialect: Dialect | None
+
+
+@runtime_checkable
+class Introduces(Protocol):
+    """What the reports may say about a server beyond its URL."""
+
+    def identity(self) -> dict[str, str]:
+        """E.g. {"dialect": "vsftpd: vsftpd 3.0.3 (Debian 12)"} for ours speaking one, or
+        {"greeting": "220 (vsFTPd 3.0.3)", "system": "215 UNIX Type: L8"} for one attached to;
+        {} when there is nothing to add."""
+        ...
 
 
 @runtime_checkable

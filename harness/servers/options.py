@@ -26,6 +26,7 @@ class ServerOptions:
     passive_ports: range | None = None  # None: any (local), 60000-60100 (ssh://); split
     # between the workers (spec.worker_passive_ports)
     quota_bytes: int | None = None  # local / ssh://: cap on what the home may hold
+    dialect: str | None = None  # local: another server's replies (harness/servers/dialects.py)
     timeout: float = 30.0  # seconds for each request to an ssh:// agent or ftp:// server
     # ssh:// only
     ssh_key: str | None = None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.servers.agent_link import BOOTSTRAP, AgentLink, AgentRequestError
 from harness.servers.contract import HasFaults, HasStorageLimits, HasTranscript, Server
+from harness.servers.dialects import Dialect
 from harness.servers.remote_calls import REMOTE_CALLS, decode, request_args
 from harness.servers.spec import (
     ServerSpec,
@@ -102,6 +103,7 @@ class RemoteServer(Server, HasFaults, HasStorageLimits, HasTranscript):
     mode = "ssh"
     folder = ""  # the module works in the login folder, the server's fresh home
     hash_command: str | None = "XSHA256"
+    dialect: Dialect | None = None  # contract.SpeaksDialect: our own words (no --ftp-dialect)
 
     def __init__(self, command: list[str], describe: str, *, public_host: str,
                  bind: str = "0.0.0.0", port: int = DEFAULT_PORT,

@@ -1,7 +1,8 @@
 """A data connection: storage errors answered properly, and the data faults.
 
 drop_data and stall cut a transfer after N bytes, throttle slows it, corrupt
-damages a stored file; see faults.py for their parameters.
+damages a stored file; see faults.py for their parameters. A dialect's TYPE A line
+ends (harness/servers/dialects.py) are applied here, both ways.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from pyftpdlib.exceptions import _RetryError  # what pyftpdlib's recv() raises for EAGAIN
 from pyftpdlib.handlers import ThrottledDTPHandler
 from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
+from pyftpdlib.handlers.ftp.producers import FileProducer
 
 from harness.servers.local.faults import Fault, corrupt_stored_file
 from harness.servers.local.owner import HandlerOwner
@@ -70,6 +72,24 @@ class DataHandler(ThrottledDTPHandler):
         super().__init__(sock, cmd_channel)
         if not self._closed:
             self.owner.live.add(self)
+
+    # --- a dialect's TYPE A
+
+    def enable_receiving(self, type: str, cmd: str) -> None:
+        dialect = self.owner.dialect
+        if type == "a" and dialect is not None and dialect.ascii_upload == "none":
+            type = "i"  # stored as sent
+        super().enable_receiving(type, cmd)
+
+    def push_with_producer(self, producer: Any) -> None:
+        dialect = self.owner.dialect
+        if isinstance(producer, FileProducer) and producer.type == "a" and dialect is not None:
+            # pyftpdlib's wrapper adds a CR before a lone LF ("crlf"); the others replace it
+            if dialect.ascii_download == "none":
+                producer._data_wrapper = None
+            elif dialect.ascii_download == "every_lf":
+                producer._data_wrapper = lambda chunk: chunk.replace(b"\n", b"\r\n")
+        super().push_with_producer(producer)
 
     # --- faults that cut a transfer short
 

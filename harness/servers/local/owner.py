@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Protocol
 
+from harness.servers.dialects import Dialect
 from harness.servers.local.faults import FaultSet
 
 
@@ -25,6 +26,7 @@ class HandlerOwner(Protocol):
     faults: FaultSet
     storage: UploadFiles
     keep_partial: bool  # an upload that fails keeps its partial file
+    dialect: Dialect | None  # another server's replies (--ftp-dialect), or None: ours
 
     def transcript_record(self, session: int, direction: str, text: str) -> None: ...
 

@@ -19,6 +19,8 @@ Answers a QA engineer can rely on (stock pyftpdlib gets the storage ones wrong):
     213 SHA-256 0-<last byte> <hex> <path>    HASH <path>
 
 Faults (see faults.py): drop_data, reply_421, stall, throttle, max_connections, corrupt.
+A dialect (harness/servers/dialects.py) makes it answer as vsftpd, ProFTPD, Pure-FTPd,
+IIS or FileZilla Server does, or name an unreachable address in its 227 (nat).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import logging
 import secrets
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
@@ -39,6 +42,7 @@ from pyftpdlib.servers import FTPServer
 
 from harness.digest import Digest
 from harness.errors import HarnessError
+from harness.servers.dialects import Dialect, dialect_named
 from harness.servers.local.control_handler import HASH_COMMANDS, ControlHandler
 from harness.servers.local.data_handler import ActiveConnector, DataHandler
 from harness.servers.local.faults import CorruptingReader, FaultSet
@@ -46,6 +50,7 @@ from harness.servers.local.removal import remove_when_released
 from harness.servers.local.storage import HomeFS, StorageLimits, sha256_file
 from harness.servers.local.transcript import Transcript, TranscriptLine
 from harness.servers.spec import (
+    WILDCARDS,
     ServerSpec,
     advertised_address,
     worker_control_port,
@@ -77,6 +82,8 @@ class FtpServer:
     auth_failed_delay is how long a wrong password waits for its 530.
     host is the address clients are told (url, the module's connect); bind, when
     given, is the address to listen on instead (e.g. "0.0.0.0" behind NAT).
+    dialect makes it answer as another server does (and keep a partial upload where that
+    server keeps one); read_only names folders of the home the account may not write in.
     """
 
     mode = "local"
@@ -97,6 +104,8 @@ class FtpServer:
         max_connections: int = 64,
         auth_failed_delay: float = 0.5,
         bind: str | None = None,
+        dialect: Dialect | None = None,
+        read_only: Sequence[str] = (),
     ) -> None:
         if not user or user == "anonymous":
             raise ValueError("user must be a named account; this server has no anonymous login")
@@ -111,7 +120,9 @@ class FtpServer:
         self.port = port
         self.passive_ports = passive_ports
         self.masquerade_address = masquerade_address
-        self.keep_partial = keep_partial
+        self.dialect = dialect
+        self.keep_partial = keep_partial or (dialect is not None and dialect.keeps_partial)
+        self.read_only = tuple(read_only)
         self.max_connections = max_connections
         self.auth_failed_delay = auth_failed_delay
         self.faults = FaultSet()
@@ -216,6 +227,10 @@ class FtpServer:
         """Handler classes private to this server: pyftpdlib options are class attributes."""
         authorizer = DummyAuthorizer()
         authorizer.add_user(self.user, self.password, str(self.root), perm="elradfmwMT")
+        for folder in self.read_only:
+            target = self.path(folder)
+            target.mkdir(parents=True, exist_ok=True)
+            authorizer.override_perm(self.user, str(target), perm="elr", recursive=True)
         attrs = {
             "owner": self,
             "authorizer": authorizer,
@@ -231,6 +246,10 @@ class FtpServer:
             "use_sendfile": False,  # every byte goes through send(), where faults act
         }
         return type("HilControlHandler", (ControlHandler,), attrs)
+
+    def identity(self) -> dict[str, str]:
+        """contract.Introduces: the dialect spoken, if any."""
+        return {"dialect": self.dialect.describe()} if self.dialect is not None else {}
 
     # --- the account (contract.Server)
 
@@ -378,6 +397,11 @@ def build(spec: ServerSpec, options: ServerOptions) -> FtpServer:
         if options.port else 0
     passive = worker_passive_ports(options.passive_ports, options.port_offset,
                                    options.workers) if options.passive_ports else None
+    dialect = dialect_named(options.dialect) if options.dialect else None
+    if dialect is not None and dialect.pasv_host and bind in WILDCARDS:
+        raise ValueError("--ftp-dialect=%s names %s in every 227, which a server listening on "
+                         "%s would answer: bind the server to one address (--ftp-bind)"
+                         % (dialect.name, dialect.pasv_host, bind or "every address"))
     return FtpServer(options.home, user=options.user, password=options.password, host=host,
                      bind=bind, port=port, quota_bytes=options.quota_bytes,
-                     passive_ports=passive, masquerade_address=masquerade)
+                     passive_ports=passive, masquerade_address=masquerade, dialect=dialect)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -186,8 +189,31 @@ class HomeFS(AbstractedFS):
             return self.owner.reader_for(f)
         return self.owner.storage.upload_file(f, resumed="w" not in mode)
 
+    def format_list(self, basedir: str, listing: list[str], ignore_err: bool = True
+                    ) -> Iterator[bytes]:
+        dialect = self.owner.dialect
+        if dialect is None or dialect.list_style != "dos":
+            yield from super().format_list(basedir, listing, ignore_err)
+            return
+        for name in listing:
+            try:
+                st = self.lstat(os.path.join(basedir, name))
+            except OSError:
+                if ignore_err:
+                    continue
+                raise
+            yield dos_list_line(name, st).encode(self.cmd_channel.encoding,
+                                                 self.cmd_channel.unicode_errors)
+
     def mkstemp(
         self, suffix: str = "", prefix: str = "", dir: str | None = None, mode: str = "wb"
     ) -> Any:
         f = super().mkstemp(suffix, prefix, dir, mode)
         return self.owner.storage.upload_file(f, resumed=False)
+
+
+def dos_list_line(name: str, st: os.stat_result) -> str:
+    """A LIST line as IIS writes it by default: '07-20-26  09:52AM       <DIR>          x'."""
+    stamp = time.strftime("%m-%d-%y  %I:%M%p", time.localtime(st.st_mtime))
+    middle = "       <DIR>         " if stat.S_ISDIR(st.st_mode) else "%21d" % st.st_size
+    return "%s%s %s\r\n" % (stamp, middle, name)
