@@ -51,9 +51,10 @@ def read_until(port: serial.Serial, marker: bytes, timeout: float = 5.0) -> byte
     return bytes(data)
 
 
-# Long runs of the whole catalogue (tests/test_catalogue_runs.py): only when chosen by name
-# with -m, so a plain `pytest` stays quick; .ci/run runs each as a step of its own.
-LONG_RUNS = ("real_servers", "dialects")
+# Long runs (whole catalogues, real servers, a labgrid lab): only when chosen by name with
+# -m, so a plain `pytest` stays quick; .ci/run runs each as a step of its own
+# (tests/test_long_runs.py holds README, pyproject.toml and .ci/run to this list).
+LONG_RUNS = ("real_servers", "dialects", "end_to_end", "labgrid")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,4 +63,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in LONG_RUNS:
             if item.get_closest_marker(name) is not None and name not in chosen:
                 item.add_marker(pytest.mark.skip(
-                    reason="a long run of the whole catalogue: choose it with -m %s" % name))
+                    reason="a long run: choose it with -m %s" % name))

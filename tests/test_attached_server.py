@@ -178,6 +178,7 @@ def test_no_password_and_no_terminal_ends_the_run_at_once() -> None:
     assert time.monotonic() - started < 45
 
 
+@pytest.mark.real_servers
 def test_normal_scenarios_pass_through_vsftpd(vsftpd: RealServer, tmp_path: Path) -> None:
     before = session_folders(vsftpd)
     junit = tmp_path / "junit.xml"

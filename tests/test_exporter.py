@@ -197,6 +197,7 @@ def _start(cmd: list[str], pattern: str, timeout: float = 20.0
     raise AssertionError("%s printed no line matching %r: %s" % (cmd, pattern, "".join(seen)))
 
 
+@pytest.mark.end_to_end
 def test_the_quick_catalogue_passes_through_the_exporter(tmp_path: Path) -> None:
     harness = [sys.executable, "-m", "harness"]
     emulator, found = _start(harness + ["emulator"], r"module on (\S+)")

@@ -98,6 +98,7 @@ def _quick_subset(tmp_path: Path, *options: str) -> tuple[int, list[dict], str]:
     return proc.returncode, records, proc.stdout + proc.stderr
 
 
+@pytest.mark.end_to_end
 @needs_micropython
 def test_quick_subset_passes_on_the_micropython_engine(tmp_path: Path) -> None:
     code, records, _ = _quick_subset(tmp_path)

@@ -359,6 +359,7 @@ def _junit_counts(path: Path) -> dict[str, int]:
     return {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
 
 
+@pytest.mark.end_to_end
 def test_scenarios_pass_through_the_ssh_server(sshd: Sshd, tmp_path: Path) -> None:
     passive = free_port_range()
     junit = tmp_path / "junit.xml"

@@ -16,6 +16,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.bench.locks import LOCK_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +56,7 @@ def _counts(junit: Path) -> dict[str, int]:
     return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
 
 
+@pytest.mark.end_to_end
 def test_the_quick_catalogue_passes_with_the_quectel_standin(tmp_path: Path) -> None:
     code, out, junit = _pytest(tmp_path, "scenarios", "-m", "not slow",
                                "--ftplib=%s" % STANDIN)
