@@ -11,7 +11,6 @@ import copy
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 120  # seconds for one small run
@@ -39,8 +40,7 @@ def run_scenarios(folder: Path, workers: int = 0) -> Path:
     if importlib.util.find_spec("xdist") is not None:
         cmd += ["-n", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=RUN_TIMEOUT)
     assert proc.returncode == 0 and summary.exists(), (proc.stdout + proc.stderr)[-4000:]
     return summary
 

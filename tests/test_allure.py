@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.report.plain import checksums_text, properties_text
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["scenarios/test_upload.py", "scenarios/test_550.py", "-k",
@@ -22,13 +23,12 @@ LABELS = {"module_model", "firmware", "ftplib", "server_kind", "payload_size"}
 
 def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run(
+    return warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "-n", "2", "--html", str(tmp_path / "report.html"),
          "--junitxml", str(tmp_path / "junit.xml"),
          "--summary-json", str(tmp_path / "summary.json"), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-        stdin=subprocess.DEVNULL)
+        cwd=ROOT, env=env, timeout=300)
 
 
 def results(folder: Path) -> dict[str, dict[str, Any]]:

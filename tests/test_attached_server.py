@@ -27,6 +27,7 @@ from harness.servers.attached import (
 )
 from harness.servers.factory import parse_server_spec
 from harness.servers.local.server import FtpServer
+from tests import warm_python
 from tests.real_ftp_servers import RealServer, running
 
 pytestmark = pytest.mark.timeout(120)
@@ -162,9 +163,8 @@ def test_ftp_url_is_parsed_without_a_password() -> None:
 
 def run_pytest(args: list[str], env: dict[str, str], timeout: float = 300
                ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                           "-o", "addopts=", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return warm_python.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                            "-o", "addopts=", *args], cwd=ROOT, env=env, timeout=timeout)
 
 
 def test_no_password_and_no_terminal_ends_the_run_at_once() -> None:

@@ -8,15 +8,17 @@ import sys
 import time
 from pathlib import Path
 
+from tests import warm_python
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_pytest(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    proc = subprocess.run(
+    proc = warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
          "scenarios/test_550.py", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        cwd=ROOT, timeout=timeout)
     return proc, time.monotonic() - started
 
 

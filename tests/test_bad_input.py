@@ -20,6 +20,7 @@ import pytest
 
 from fixtures.options import INI_SETTINGS
 from harness.servers.attached import PASSWORD_ENV
+from tests import warm_python
 from tests.support import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,11 +79,10 @@ FREE_TEXT: dict[str, str] = {}
 def run_pytest(*args: str, env: dict[str, str] | None = None,
                cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in (env or os.environ).items() if not k.startswith("PYTEST_")}
-    return subprocess.run(
+    return warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "--prompt-timeout=2", *args],
-        cwd=cwd, env=environ, capture_output=True, text=True, timeout=150,
-        stdin=subprocess.DEVNULL)
+        cwd=cwd, env=environ, timeout=150)
 
 
 def assert_one_line(proc: subprocess.CompletedProcess[str], code: int, expected: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from harness.bench.locks import LOCK_DIR_ENV
 from harness.servers.attached import PASSWORD_ENV
 from harness.servers.dialects import DIALECTS
 from tests import real_ftp_servers as real
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = ROOT / "tests" / "quectel_ftplib_standin.py"
@@ -56,12 +56,11 @@ def run_catalogue(tmp_path: Path, *args: str, env: dict[str, str] | None = None)
     environ = {k: v for k, v in (env or os.environ).items()
                if not k.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS", "PYTEST_CURRENT"))}
     environ[LOCK_DIR_ENV] = str(tmp_path / "locks")
-    proc = subprocess.run(
+    proc = warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "-rsx", "--basetemp", str(tmp_path / "tmp"), "--junitxml", str(junit),
          "--summary-json", str(summary), *QUICK, *args],
-        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=260,
-        stdin=subprocess.DEVNULL)
+        cwd=ROOT, env=environ, timeout=260)
     cases = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
         name = "%s::%s" % (case.get("classname"), case.get("name"))

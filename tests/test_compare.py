@@ -15,6 +15,7 @@ import pytest
 
 from harness.runs import ACCEPTED_SCHEMA, compare_runs, load_inputs, markdown_summary, noise
 from harness.runs.compare import ADDED, FIXED, NEWLY_FAILING, REMOVED, STILL_FAILING
+from tests import warm_python
 from tests.runs_support import ROOT, fail, read, real_runs, record, set_rate, variant, write
 
 __all__ = ["real_runs"]  # the fixture, shared with tests/test_history.py
@@ -24,8 +25,8 @@ HEADLINE = ("server sha256 differs from host: 3f2a9c1b0d4e... != 9c1b3f2a0d4e...
 
 
 def harness(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return warm_python.run([sys.executable, "-m", "harness", *map(str, args)], cwd=ROOT,
+                           timeout=60)
 
 
 # -- the noise rule --------------------------------------------------------

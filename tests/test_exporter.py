@@ -25,6 +25,7 @@ from harness.errors import DeviceBusy
 from harness.ports.export_refusal import REFUSAL_PREFIX, exporter_refusal
 from harness.ports.exporter import PortExport, export_ports, parse_bind
 from harness.wire.device import Device
+from tests import warm_python
 from tests.support import free_port_range, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,13 +209,13 @@ def test_the_quick_catalogue_passes_through_the_exporter(tmp_path: Path) -> None
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS", "PYTEST_CURRENT"))}
             env[LOCK_DIR_ENV] = str(tmp_path / "locks")
-            proc = subprocess.run(
+            proc = warm_python.run(
                 [sys.executable, "-m", "pytest", "scenarios", "-m", "not slow",
                  "--device=%s" % exported.group(1), "-p", "no:cacheprovider", "-q",
                  "--basetemp", str(tmp_path / "tmp"), "--junitxml", str(tmp_path / "j.xml"),
                  "--html", str(tmp_path / "report.html"),
                  "--summary-json", str(tmp_path / "summary.json")],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                cwd=ROOT, env=env, timeout=600)
         finally:
             stop_process(exporter)
     finally:

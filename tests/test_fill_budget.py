@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import warm_python
 from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,7 @@ def test_a_usr_too_big_to_fill_is_skipped_in_seconds(tmp_path: Path, engine: str
            "--emulator-engine=%s" % engine]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=4 * STEP_TIMEOUT)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=4 * STEP_TIMEOUT)
     took = time.monotonic() - started
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     skipped = [node.get("message", "") for node in ET.parse(junit).iter("skipped")]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.servers.spec import worker_control_port, worker_passive_ports
+from tests import warm_python
 from tests.support import free_port_range
 
 pytestmark = pytest.mark.timeout(180)
@@ -39,13 +40,13 @@ def probe_server_ports(ftp_server) -> None:
 
 def _run(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, OUT_ENV: str(tmp_path)}
-    return subprocess.run(
+    return warm_python.run(
         [sys.executable, "-m", "pytest", "tests/test_fixed_ports.py", "-o",
          "python_functions=probe_*", "-p", "xdist", "-n", "2", "--dist=each", "-q",
          "-p", "no:cacheprovider",
          "--html=%s" % (tmp_path / "r.html"), "--junitxml=%s" % (tmp_path / "j.xml"),
          "--summary-json=%s" % (tmp_path / "s.json"), *options],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+        cwd=ROOT, env=env, timeout=150)
 
 
 def test_two_workers_get_a_control_port_and_a_passive_slice_each(tmp_path: Path) -> None:

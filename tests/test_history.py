@@ -10,7 +10,6 @@ requests, charts drawn. Screenshots land in reports/.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 
 from harness.runs import build_history, load_inputs
 from harness.runs.history import ABSENT
+from tests import warm_python
 from tests.runs_support import ROOT, fail, read, real_runs, record, set_rate, variant, write
 from tests.test_compare import HEADLINE, bad_inputs
 
@@ -75,10 +75,9 @@ def test_bad_inputs_are_named_and_the_other_runs_still_drawn(runs_dir: Path,
                                                               tmp_path: Path) -> None:
     bad = bad_inputs(real_runs[0], tmp_path / "more")
     page = tmp_path / "history.html"
-    result = subprocess.run([sys.executable, "-m", "harness", "history", str(runs_dir),
-                             str(tmp_path / "more"), str(tmp_path / "missing"),
-                             "--html", str(page)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = warm_python.run([sys.executable, "-m", "harness", "history", str(runs_dir),
+                              str(tmp_path / "more"), str(tmp_path / "missing"),
+                              "--html", str(page)], cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 4, lines  # one per bad input, nothing else
@@ -91,9 +90,8 @@ def test_bad_inputs_are_named_and_the_other_runs_still_drawn(runs_dir: Path,
 
 def test_history_needs_one_readable_run(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{")
-    result = subprocess.run([sys.executable, "-m", "harness", "history", str(tmp_path),
-                             "--html", str(tmp_path / "h.html")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = warm_python.run([sys.executable, "-m", "harness", "history", str(tmp_path),
+                              "--html", str(tmp_path / "h.html")], cwd=ROOT, timeout=60)
     assert result.returncode == 2
     assert result.stderr.splitlines()[0].startswith(f"{tmp_path / 'x.json'}: truncated JSON")
     assert not (tmp_path / "h.html").exists()
@@ -128,9 +126,8 @@ def pages(runs_dir: Path, real_runs: list[Path],
     old = _compare_side(runs_dir, folder / "old", ("1000", "1001"), pinned=(400.0, 440.0))
     new = _compare_side(runs_dir, folder / "new", ("1002", "1003"))
     for args in (["history", str(runs_dir)], ["compare", str(old), str(new)]):
-        subprocess.run([sys.executable, "-m", "harness", *args, "--html",
-                        str(folder / f"{args[0]}.html")], cwd=ROOT, capture_output=True,
-                       timeout=60)
+        warm_python.run([sys.executable, "-m", "harness", *args, "--html",
+                         str(folder / f"{args[0]}.html")], cwd=ROOT, timeout=60)
     return {"history": folder / "history.html", "compare": folder / "compare.html"}
 
 

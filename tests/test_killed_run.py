@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import warm_python
+
 ROOT = Path(__file__).resolve().parents[1]
 
 HUNG_STEP = """
@@ -59,8 +61,8 @@ def test_the_harness_times_out_a_step_before_pytest_timeout_does(tmp_path: Path)
     demo = tmp_path / "test_hung_step.py"
     demo.write_text(textwrap.dedent(HUNG_STEP))
     # scenarios/ loads the project's conftest; -k keeps only the demo's tests
-    proc = subprocess.run(pytest_cmd(tmp_path, "-k", "demo", "scenarios/test_550.py", str(demo)),
-                          cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=300)
+    proc = warm_python.run(pytest_cmd(tmp_path, "-k", "demo", "scenarios/test_550.py", str(demo)),
+                           cwd=ROOT, env=clean_env(), timeout=300)
     out = proc.stdout + proc.stderr
     assert "cut short to end before the test's timeout" in out, out
     assert "Timeout >" not in out and "Timeout (>" not in out, out  # pytest-timeout never fired
@@ -80,9 +82,8 @@ def test_the_first_test_of_a_process_is_cut_short_too(tmp_path: Path) -> None:
     # the module is claimed inside the first test, after pytest-timeout's timer started
     demo = tmp_path / "test_first_hangs.py"
     demo.write_text(textwrap.dedent(FIRST_TEST_HANGS))
-    proc = subprocess.run(pytest_cmd(tmp_path, "-k", "demo", "scenarios/test_550.py", str(demo)),
-                          cwd=ROOT, env=clean_env(),
-                          capture_output=True, text=True, timeout=300)
+    proc = warm_python.run(pytest_cmd(tmp_path, "-k", "demo", "scenarios/test_550.py", str(demo)),
+                           cwd=ROOT, env=clean_env(), timeout=300)
     out = proc.stdout + proc.stderr
     assert "cut short to end before the test's timeout" in out, out
     assert "Timeout >" not in out and "Timeout (>" not in out, out

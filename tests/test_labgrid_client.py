@@ -29,6 +29,7 @@ from harness.bench.pool import pool_from_options
 from harness.bench.spec import PoolConfigError
 from harness.options.values import OptionError, parse_host_port
 from harness.ports.key import port_key
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -220,10 +221,9 @@ def test_a_missing_labgrid_client_says_what_to_install_and_where(
 
 def run_pytest(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in env.items() if not k.startswith("PYTEST_")}
-    return subprocess.run(
+    return warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
-         "scenarios/test_550.py", *args], cwd=ROOT, env=environ, capture_output=True,
-        text=True, timeout=120, stdin=subprocess.DEVNULL)
+         "scenarios/test_550.py", *args], cwd=ROOT, env=environ, timeout=120)
 
 
 @pytest.mark.parametrize(("device", "expected"), [

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +35,7 @@ def test_run_stops_cleanly_when_the_module_does_not_come_back(tmp_path: Path) ->
            str(demo), "scenarios/test_550.py"]  # the module goes first, then real scenarios
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=120)
     took = time.monotonic() - started
     out = proc.stdout + proc.stderr
     assert proc.returncode == 3, out
@@ -69,7 +70,7 @@ def test_the_next_test_gets_a_clean_reconnect_after_a_vanished_port(tmp_path: Pa
            "--ftplib=bundled", "--junitxml", str(tmp_path / "junit.xml"),
            str(demo), "scenarios/test_550.py"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert " error" not in out.split("short test summary")[-1], out
@@ -103,7 +104,7 @@ def test_reset_command_power_cycles_and_the_report_says_why(tmp_path: Path) -> N
            "--ftplib=bundled", "--prompt-timeout=1", "--reset-command", reset,
            "--junitxml", str(junit), "-k", "demo", "scenarios/test_550.py", str(demo)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "2 passed" in out, out
     report = junit.read_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from harness.emulator import firmware_surface as fs
 from harness.emulator.mpy_engine import INSTALL_HINT
 from harness.errors import DeviceExecError
 from harness.wire.device import Device
+from tests import warm_python
 from tests.support import micropython_missing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def _quick_subset(tmp_path: Path, *options: str) -> tuple[int, list[dict], str]:
            "--emulator-engine=micropython", "--ftplib=bundled", "--payload-sizes=0,1024,65536",
            "--summary-json=%s" % summary, "--html=%s" % (tmp_path / "r.html"),
            "--junitxml=%s" % (tmp_path / "j.xml"), *options]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = warm_python.run(cmd, cwd=ROOT, timeout=600)
     records = json.loads(summary.read_text())["scenarios"] if summary.exists() else []
     return proc.returncode, records, proc.stdout + proc.stderr
 

@@ -9,7 +9,6 @@ changed in one place only, fails here.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import types
 import typing
@@ -21,6 +20,7 @@ import pytest
 
 from fixtures.options import BenchOptions
 from harness.options.table import INI_SETTINGS, OPTIONS, OptionSpec
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 BY_NAME = {spec.name: spec for spec in OPTIONS}
@@ -73,10 +73,10 @@ def test_the_help_names_the_default(spec: OptionSpec) -> None:
 
 @pytest.fixture(scope="module")
 def pytest_help() -> str:
-    proc = subprocess.run(
+    proc = warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
          "-o", "addopts=", "--help"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

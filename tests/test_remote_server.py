@@ -28,6 +28,7 @@ import pytest
 
 from harness.servers.agent_link import BOOTSTRAP, AgentError
 from harness.servers.ssh import RemoteServer, SshTarget, remote_command, ssh_command
+from tests import warm_python
 from tests.support import accepts, free_port, free_port_range, local_agent, stop_process
 
 pytestmark = pytest.mark.timeout(120)
@@ -167,12 +168,12 @@ def test_host_without_pyftpdlib_is_named_in_the_error() -> None:
 
 
 def test_unreachable_ssh_host_ends_the_run_with_what_ssh_said() -> None:
-    proc = subprocess.run(
+    proc = warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "scenarios/test_550.py", "-k", "missing_file",
          "--ftp-server=ssh://nobody@127.0.0.1:%d" % free_port(),  # nothing listens there
          "--ftp-ssh-option=ConnectTimeout=5"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        cwd=ROOT, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert "Connection refused" in out and "ssh nobody@127.0.0.1" in out, out
@@ -371,7 +372,7 @@ def test_scenarios_pass_through_the_ssh_server(sshd: Sshd, tmp_path: Path) -> No
             "--ftp-bind=127.0.0.1", "--ftp-port=0",
             "--ftp-passive-ports=%d-%d" % (passive.start, passive.stop - 1)]
     args += ["--ftp-ssh-option=%s" % option for option in sshd.options()]
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    proc = warm_python.run(args, cwd=ROOT, timeout=240)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     counts = _junit_counts(junit)

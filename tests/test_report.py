@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
@@ -33,6 +32,7 @@ from harness.report.units import size_label
 from harness.scenario import Transfer
 from harness.scenario.checksums import Checksums
 from harness.wire.results import StepResult
+from tests import warm_python
 from tests.support import pytest_html_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,14 +77,14 @@ def test_report_and_summary_never_show_a_key_path(tmp_path: Path) -> None:
     (keys / "hil-key-7f3a9").write_text("not a real key\n")
     key, known = str(keys / "hil-key-7f3a9"), "/bench/kh-51c2e"
     reports = tmp_path / "reports"
-    done = subprocess.run(
+    done = warm_python.run(
         [sys.executable, "-m", "pytest",
          "tests/test_report.py::test_mask_hides_every_secret_and_url_passwords",
          "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
          "--ftp-ssh-key=" + key, "--ftp-ssh-option", "UserKnownHostsFile=" + known,
          "--html=%s" % (reports / "report.html"), "--summary-json=%s" % (reports / "s.json"),
          "--junitxml=%s" % (reports / "junit.xml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = (reports / "s.json").read_text()
     assert "--ftp-ssh-key=****" in summary and "UserKnownHostsFile=****" in summary
@@ -507,8 +507,7 @@ def run_reporting_pytest(base: Path, workers: int = 0) -> ReportRun:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(HIL_SECRET_FILE=str(secret_file),
                PYTHONPATH=os.pathsep.join([str(base), str(ROOT), env.get("PYTHONPATH", "")]))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=RUN_TIMEOUT)
     passwords = secret_file.read_text().split() if secret_file.exists() else []
     result = {"returncode": proc.returncode, "output": proc.stdout + proc.stderr,
               "passwords": passwords}

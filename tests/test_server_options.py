@@ -24,6 +24,7 @@ from harness.servers.spec import (
     advertised_address,
     parse_port_range,
 )
+from tests import warm_python
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -111,10 +112,10 @@ def test_server_binds_one_address_and_tells_another(tmp_path: Path) -> None:
 
 
 def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return warm_python.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "scenarios/test_550.py", "-k", "missing_file", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+        cwd=ROOT, timeout=180)
 
 
 def test_local_server_with_nat_options_runs_the_scenarios() -> None:
@@ -229,7 +230,7 @@ def test_serve_makes_a_new_password_each_time(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_wildcard_without_public_host() -> None:
-    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--bind", "0.0.0.0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = warm_python.run([sys.executable, "-m", "harness", "serve", "--bind", "0.0.0.0"],
+                           cwd=ROOT, timeout=60)
     assert proc.returncode == 2
     assert "every interface" in proc.stderr and "--public-host" in proc.stderr

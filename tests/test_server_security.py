@@ -18,7 +18,6 @@ import ftplib
 import io
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from harness.servers.local.server import FtpServer
 from harness.servers.local.transcript import MASK
 from harness.servers.ssh import RemoteServer, SshTarget
 from harness.wire.serial_log import RX, TX, SerialLog
+from tests import warm_python
 from tests.support import local_agent
 
 pytestmark = pytest.mark.timeout(120)
@@ -249,14 +249,13 @@ def test_password_is_masked_in_every_report(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(tmp_path), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)}
-    proc = subprocess.run(
+    proc = warm_python.run(
         [sys.executable, "-m", "pytest", "scenarios/test_550.py", "-k", "missing_file",
          "-p", "qpy_leak_probe", "-p", "no:cacheprovider", "-o", "addopts=", "-rA",
          "-o", "junit_logging=all",
          "--junitxml=%s" % (reports / "junit.xml"), "--html=%s" % (reports / "report.html"),
          "--self-contained-html"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
-        stdin=subprocess.DEVNULL)
+        cwd=ROOT, env=env, timeout=240)
     out = proc.stdout + proc.stderr
     passwords = {p.read_text() for p in (tmp_path / "passwords").glob("*")}
     assert passwords, "the probe never saw a password: %s" % out

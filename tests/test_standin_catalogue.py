@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.bench.locks import LOCK_DIR_ENV
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = ROOT / "tests" / "quectel_ftplib_standin.py"
@@ -35,7 +35,7 @@ def _pytest(tmp_path: Path, *args: str) -> tuple[int, str, Path]:
            "-o", "addopts=", "-q", "-rf", "--basetemp", str(tmp_path / "tmp"),
            "--junitxml", str(junit), "--html", str(tmp_path / "report.html"),
            "--summary-json", str(tmp_path / "summary.json"), *args]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=600)
     return proc.returncode, proc.stdout + proc.stderr, junit
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import inspect
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 from harness.scenario import FtpRun, ops
 from harness.scenario.checksums import Expected
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "writing-scenarios.md").read_text(encoding="utf-8")
@@ -47,11 +47,11 @@ def test_the_recipe_example_runs_green(tmp_path: Path) -> None:
     assert code is not None, "section 2 lost its example"
     scenario = tmp_path / "test_recipe_example.py"
     scenario.write_text(code.group(1), encoding="utf-8")
-    done = subprocess.run(
+    done = warm_python.run(
         [sys.executable, "-m", "pytest", str(scenario), "-q", "-p", "no:cacheprovider",
          "-p", "conftest", "-n", "0", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
          "--payload-sizes=0,3000", "-o", "addopts=", "--summary-json=%s" % (tmp_path / "s.json")],
-        cwd=ROOT, capture_output=True, text=True, timeout=240)
+        cwd=ROOT, timeout=240)
     # two payload sizes, each with the bundled ftplib and the virtual module's own
     assert done.returncode == 0 and re.search(r"\b4 passed", done.stdout), \
         done.stdout[-3000:] + done.stderr

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from harness.bench.locks import LOCK_DIR_ENV, ModuleLock
+from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_OUT_ENV = "QPY_HIL_PROBE_OUT"
@@ -112,8 +112,7 @@ def run_pytest(tmp_path: Path, *args: str, timeout: float = 180) -> Run:
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
            "-o", "python_functions=probe_*", "-rs", "--basetemp", str(tmp_path / "tmp"),
            "--junitxml", str(junit), "--html", str(tmp_path / "report.html"), THIS_FILE, *args]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = warm_python.run(cmd, cwd=ROOT, env=env, timeout=timeout)
     return Run(proc.returncode, proc.stdout + proc.stderr, junit)
 
 

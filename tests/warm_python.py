@@ -1,0 +1,256 @@
+"""`python -m pytest ...` and `python -m harness ...` for the harness's own tests, forked
+from a warm interpreter.
+
+A cold `python -m pytest` spends about 0.7 s of CPU importing pytest, its plugins and the
+harness before it reads its first option; the harness's own tests start some 150 such
+runs, most of which end at the door in a fraction of that. Here each run is a fork of one
+interpreter per test process (the zygote) that has imported what every run imports
+anyway, and nothing else:
+
+- only modules a run imports itself, and none that pytest rewrites for its asserts
+  (conftest files, test modules, `pytest_plugins`, the plugins of installed packages):
+  those a run imports fresh, as it would;
+- the zygote runs no code of the harness and no pytest: module state is as fresh as right
+  after those imports;
+- the run gets its own working folder, environment, argv, sys.path[0] and stdin
+  (/dev/null), as `python -m MODULE` in that folder would, and ends as an interpreter
+  ends (non-daemon threads joined, atexit handlers run, streams flushed), with its exit
+  code, or minus the signal that ended it.
+
+A run that needs an interpreter started differently (PYTHON* variables other than the
+zygote's, another program than `python -m pytest|harness`), a run while the zygote is
+busy with another (threads), and every run where there is no os.fork (Windows) start cold,
+as subprocess.run would.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WARM_MODULES = ("pytest", "harness")  # what `python -m` may run warm
+# imported by the zygote: a run of either module imports these before its first option
+PRELOAD = (
+    "pytest", "_pytest.config", "_pytest.main", "_pytest.python", "_pytest.fixtures",
+    "_pytest.terminal", "_pytest.junitxml", "_pytest.doctest", "_pytest.logging",
+    "_pytest.capture", "_pytest.assertion.rewrite", "_pytest.pastebin", "_pytest.skipping",
+    "_pytest.unittest", "_pytest.faulthandler", "_pytest.debugging",
+    "execnet", "jinja2", "filelock", "allure_commons", "serial", "serial.rfc2217",
+    "serial.tools.list_ports", "pyftpdlib.servers", "pyftpdlib.handlers",
+    "pyftpdlib.authorizers", "ftplib", "xml.etree.ElementTree", "email.message",
+    "harness.options.table", "harness.bench.claim", "harness.bench.health",
+    "harness.bench.held", "harness.bench.pool", "harness.bench.virtual",
+    "harness.deploy.scripts", "harness.deploy.ftplib_check", "harness.report",
+    "harness.scenario.run", "harness.servers.factory", "harness.wire.device", "harness.cli",
+)
+# what pytest imports itself to rewrite its asserts: never preloaded
+OWN_TESTS = ("conftest", "fixtures", "tests", "scenarios")
+
+
+def _rewritten_by_pytest() -> set[str]:
+    """Top-level names pytest marks for assert rewriting: every installed plugin's."""
+    import importlib.metadata
+
+    from _pytest.config import _iter_rewritable_modules
+
+    names: set[str] = set(OWN_TESTS)
+    for dist in importlib.metadata.distributions():
+        if any(ep.group == "pytest11" for ep in dist.entry_points):
+            names.update(_iter_rewritable_modules([str(f) for f in dist.files or []]))
+    return {name.split(".")[0] for name in names}
+
+
+# -- the zygote (this file run as a program) ---------------------------------------------
+
+
+def _send(message: dict[str, Any]) -> None:
+    os.write(1, (json.dumps(message) + "\n").encode())
+
+
+def _requests() -> Any:
+    """Request lines from fd 0, read unbuffered: nothing read ahead reaches a run."""
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            chunk = os.read(0, 65536)
+            if not chunk:
+                return
+            pending += chunk
+        line, pending = pending.split(b"\n", 1)
+        yield json.loads(line)
+
+
+def _become_the_run(request: dict[str, Any]) -> None:
+    """In the forked child: turn into `python -m MODULE ARGS` in its folder; never returns."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(request["stdout"], os.O_WRONLY | os.O_TRUNC)
+    err = os.open(request["stderr"], os.O_WRONLY | os.O_TRUNC)
+    for fd, target in ((devnull, 0), (out, 1), (err, 2)):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    tempfile.tempdir = None  # read from TMPDIR again, as a new interpreter would
+    sys.argv = ["-m", *request["args"]]
+    sys.path[0] = os.getcwd()  # what `python -m` puts first
+    import runpy
+
+    runpy._run_module_as_main(request["module"])  # type: ignore[attr-defined]
+    raise SystemExit(0)  # the module returned: the interpreter would end with 0
+
+
+def zygote() -> None:
+    sys.path[0] = str(ROOT)
+    import importlib
+
+    skip = _rewritten_by_pytest()
+    for name in PRELOAD:
+        if name.split(".")[0] not in skip:
+            importlib.import_module(name)
+    wrongly = sorted(n for n in sys.modules if n.split(".")[0] in skip)
+    assert not wrongly, "preloaded what pytest rewrites: %s" % wrongly
+    assert threading.active_count() == 1, "the zygote must not fork with threads running"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _send({"ready": os.getpid()})
+    for request in _requests():
+        pid = os.fork()
+        if pid == 0:
+            _become_the_run(request)
+        _send({"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        _send({"pid": pid, "returncode": os.waitstatus_to_exitcode(status)})
+
+
+# -- the client (the test process) ----------------------------------------------------------
+
+
+def _interpreter_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What an interpreter reads at its start (the rest a run reads when it runs)."""
+    return {k: v for k, v in env.items() if k.startswith("PYTHON")}
+
+
+class Zygote:
+    def __init__(self) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        self.proc = subprocess.Popen([sys.executable, __file__], cwd=ROOT, env=self.env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.busy = threading.Lock()
+        self._pending = b""
+        ready = self._receive(60.0)
+        if ready is None or "ready" not in ready:
+            self.close()
+            raise RuntimeError("the warm interpreter did not start")
+
+    def _receive(self, timeout: float | None) -> dict[str, Any] | None:
+        """The zygote's next line, or None when `timeout` seconds passed first."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("the warm interpreter ended (exit code %s)" % self.proc.wait())
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def run(self, module: str, args: Sequence[str], cwd: Path | str, env: Mapping[str, str],
+            timeout: float | None) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", module, *args]
+        with tempfile.TemporaryDirectory(prefix="qpy-warm-") as folder:
+            out, err = Path(folder, "stdout"), Path(folder, "stderr")
+            out.touch()
+            err.touch()
+            assert self.proc.stdin is not None
+            self.proc.stdin.write((json.dumps({
+                "module": module, "args": list(args), "cwd": str(Path(cwd).resolve()),
+                "env": dict(env), "stdout": str(out), "stderr": str(err)}) + "\n").encode())
+            self.proc.stdin.flush()
+            started = self._receive(30.0)
+            if started is None or "pid" not in started:
+                raise RuntimeError("the warm interpreter did not start the run: %s" % cmd)
+            pid = started["pid"]
+            try:
+                ended = self._receive(timeout)
+            except BaseException:  # as subprocess.run does: the run does not outlive the test
+                os.kill(pid, signal.SIGKILL)
+                self._receive(30.0)
+                raise
+            if ended is None:
+                os.kill(pid, signal.SIGKILL)
+                self._receive(30.0)
+                raise subprocess.TimeoutExpired(cmd, timeout or 0, output=_text(out),
+                                                stderr=_text(err))
+            return subprocess.CompletedProcess(cmd, ended["returncode"], _text(out), _text(err))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _text(path: Path) -> str:
+    """What subprocess.run(text=True) gives: decoded, universal newlines."""
+    return path.read_bytes().decode().replace("\r\n", "\n").replace("\r", "\n")
+
+
+_zygote: Zygote | None = None
+_start_lock = threading.Lock()
+
+
+def _the_zygote() -> Zygote:
+    global _zygote
+    with _start_lock:
+        if _zygote is None or _zygote.proc.poll() is not None:
+            _zygote = Zygote()
+            atexit.register(_zygote.close)
+        return _zygote
+
+
+def run(cmd: Sequence[str], *, cwd: Path | str = ROOT, env: Mapping[str, str] | None = None,
+        timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+    stdin=subprocess.DEVNULL, timeout=timeout), warm where it can be."""
+    environ = dict(os.environ if env is None else env)
+    cmd = [str(part) for part in cmd]
+    warm = (hasattr(os, "fork") and len(cmd) >= 3 and cmd[0] == sys.executable
+            and cmd[1] == "-m" and cmd[2] in WARM_MODULES)
+    if warm:
+        zygote = _the_zygote()
+        if (_interpreter_env(environ) == _interpreter_env(zygote.env)
+                and zygote.busy.acquire(blocking=False)):
+            try:
+                return zygote.run(cmd[2], cmd[3:], cwd, environ, timeout)
+            finally:
+                zygote.busy.release()
+    return subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+if __name__ == "__main__":
+    zygote()
