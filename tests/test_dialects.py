@@ -190,8 +190,17 @@ def test_filezilla_greets_in_two_lines_answers_size_in_ascii_and_425_on_a_full_d
         ftp.voidcmd("TYPE A")
         assert ftp.sendcmd("SIZE f.bin") == "213 1029"
         ftp.voidcmd("TYPE I")
+        # the server closes the data connection on the full disk: with bytes still in
+        # flight the client's send meets a reset before it reads the reply, or it does not
+        conn = ftp.transfercmd("STOR full/big.bin")
+        try:
+            conn.sendall(b"x" * 200_000)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        finally:
+            conn.close()
         with pytest.raises(ftplib.error_temp, match="^425 Error writing to file: No space"):
-            ftp.storbinary("STOR full/big.bin", io.BytesIO(b"x" * 200_000))
+            ftp.voidresp()
         assert speaking.digest(real.UPLOAD + "/full/big.bin") is None  # not kept
         assert ftp.nlst(real.FULL) == []
         assert ftp.nlst(".") and all(n.startswith("./") for n in ftp.nlst("."))
