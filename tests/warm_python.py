@@ -131,8 +131,9 @@ def zygote() -> None:
         if pid == 0:
             _become_the_run(request)
         _send({"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        _send({"pid": pid, "returncode": os.waitstatus_to_exitcode(status)})
+        _, status, usage = os.wait4(pid, 0)
+        _send({"pid": pid, "returncode": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime})
 
 
 # -- the client (the test process) ----------------------------------------------------------
@@ -200,6 +201,8 @@ class Zygote:
                 self._receive(30.0)
                 raise subprocess.TimeoutExpired(cmd, timeout or 0, output=_text(out),
                                                 stderr=_text(err))
+            global child_cpu
+            child_cpu += ended["cpu"]
             return subprocess.CompletedProcess(cmd, ended["returncode"], _text(out), _text(err))
 
     def close(self) -> None:
@@ -219,6 +222,9 @@ def _text(path: Path) -> str:
     return path.read_bytes().decode().replace("\r\n", "\n").replace("\r", "\n")
 
 
+# CPU seconds the warm runs of this process took (a cold run's are its parent's
+# RUSAGE_CHILDREN; a warm run is the zygote's child): for benchmarks/suite_profile.py
+child_cpu = 0.0
 _zygote: Zygote | None = None
 _start_lock = threading.Lock()
 
