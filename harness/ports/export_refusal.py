@@ -9,6 +9,7 @@ open the harness connects once more, briefly, and reads the line itself.
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 REFUSAL_PREFIX = "qpy-ftp-hil exporter: busy: "
@@ -26,14 +27,27 @@ def refusal_line(port: str, holder: str) -> bytes:
             % (REFUSAL_PREFIX, port, holder)).encode()
 
 
+@dataclass(frozen=True)
+class Peek:
+    """What an rfc2217:// URL answered a brief connection."""
+
+    busy: str | None = None  # the exporter's busy line, without its prefix
+    free: bool = False  # it answered as a free RFC 2217 server (telnet options)
+
+
 def exporter_refusal(url: str, timeout: float = PEEK_TIMEOUT) -> str | None:
     """The exporter's busy line for an rfc2217:// URL, or None (not busy, not ours,
     not an rfc2217:// URL, or nothing answers)."""
+    return peek(url, timeout).busy
+
+
+def peek(url: str, timeout: float = PEEK_TIMEOUT) -> Peek:
+    """Connect once, briefly, and read what the server says first."""
     if not url.lower().startswith("rfc2217://"):
-        return None
+        return Peek()
     parts = urlsplit(url)
     if not parts.hostname or not parts.port:
-        return None
+        return Peek()
     try:
         with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
             data = b""
@@ -45,8 +59,9 @@ def exporter_refusal(url: str, timeout: float = PEEK_TIMEOUT) -> str | None:
                 if not data.startswith(_PREFIX[:len(data)]) and not data.startswith(_PREFIX):
                     break  # telnet options: a free exporter, or another RFC 2217 server
     except OSError:
-        return None
+        return Peek()
     text = data.decode("utf-8", "replace")
     if not text.startswith(REFUSAL_PREFIX):
-        return None  # a free exporter (or another server) answered with telnet options
-    return text[len(REFUSAL_PREFIX):].strip()
+        # a free exporter (or another server) answered with telnet options
+        return Peek(free=data.startswith(b"\xff"))
+    return Peek(busy=text[len(REFUSAL_PREFIX):].strip())

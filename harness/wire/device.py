@@ -30,7 +30,7 @@ from harness.errors import (
     PushVerifyError,
     ReplRefused,
 )
-from harness.ports.export_refusal import exporter_refusal
+from harness.ports.export_refusal import peek
 from harness.ports.names import resolve as resolve_port_name
 from harness.redact import mask_imei
 from harness.wire import snippets
@@ -76,16 +76,23 @@ def _open_repl(port: str, log: SerialLog, prompt_timeout: float,
     options: dict[str, Any] = {"baudrate": 115200, "timeout": 0.05}
     if not port.startswith("rfc2217://"):  # pyserial's RFC 2217 client has no write timeout
         options["write_timeout"] = 10
-    try:
-        ser = serial.serial_for_url(target.port, **options)
-    except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
-        refusal = exporter_refusal(target.port)  # an exporter serving another client
-        if refusal:
-            raise DeviceBusy("%s: %s" % (target.describe(), refusal)) from None
-        raise DeviceNotFound(
-            "cannot open %s (%s): is the module plugged in, is the port name right "
-            "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls /dev/ttyUSB* "
-            "/dev/ttyACM*), is another program holding it?" % (target.describe(), exc)) from None
+    for attempt in (1, 2):
+        try:
+            ser = serial.serial_for_url(target.port, **options)
+            break
+        except (serial.SerialException, ValueError, OSError, NotImplementedError) as exc:
+            answer = peek(target.port)  # an exporter serving another client?
+            if answer.busy:
+                raise DeviceBusy("%s: %s" % (target.describe(), answer.busy)) from None
+            # free now: an exporter that refused us while its client was leaving, which
+            # left between its refusal and this look (once; a server that answers but
+            # cannot be opened is not found)
+            if not (answer.free and attempt == 1):
+                raise DeviceNotFound(
+                    "cannot open %s (%s): is the module plugged in, is the port name right "
+                    "(Windows: 'Quectel USB REPL Port' in Device Manager; Linux: ls "
+                    "/dev/ttyUSB* /dev/ttyACM*), is another program holding it?"
+                    % (target.describe(), exc)) from None
     repl = RawRepl(LoggedPort(ser, log), target.describe(), prompt_timeout=prompt_timeout)
     try:
         if preamble:
