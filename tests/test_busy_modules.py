@@ -23,6 +23,7 @@ from harness.bench.selection import Selection
 from harness.bench.spec import ModuleSpec
 from harness.ports.exporter import PortExport
 from harness.wire.device import Device
+from tests.support import QUICK_HANDOVER
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:set(Name|Daemon)\\(\\) is deprecated:DeprecationWarning"),
@@ -62,13 +63,18 @@ def test_the_start_check_gives_up_after_the_wait_with_the_holder(
 
 def test_a_module_its_exporter_refuses_is_busy_and_claimed_once_free(
         start_module, tmp_path: Path) -> None:
-    exporter = PortExport(start_module().port, "127.0.0.1", 0, lambda line: None).start()
+    exporter = PortExport(start_module().port, "127.0.0.1", 0, lambda line: None,
+                          handover=QUICK_HANDOVER).start()
     url = "rfc2217://127.0.0.1:%d" % exporter.port
     try:
         holder = serial.serial_for_url(url, baudrate=115200)  # another controller has it
-        health = check_module(ModuleSpec("lab-b", url), fast_open, Selection(), tmp_path)
+        # (pyserial gives up on the refused negotiation after the URL's timeout, 3 s
+        # unless it says otherwise: the busy line is what this looks at)
+        health = check_module(ModuleSpec("lab-b", url + "?timeout=1"), fast_open, Selection(),
+                              tmp_path)
         assert health.busy and "in use by client 127.0.0.1" in health.problem
-        releaser = threading.Timer(1.0, holder.close)
+        # the other controller lets go while the claim waits its turn
+        releaser = threading.Timer(0.3, holder.close)
         releaser.start()
         started = time.monotonic()
         claim, problems = claim_module([ModuleSpec("lab-b", url)], fast_open, Selection(),

@@ -160,8 +160,10 @@ class _Client:
 class PortExport:
     """One serial port on one TCP listener, one client at a time."""
 
-    def __init__(self, device: str, host: str, port: int, say: Say) -> None:
+    def __init__(self, device: str, host: str, port: int, say: Say,
+                 handover: float = HANDOVER) -> None:
         self.device = device
+        self.handover = handover  # the harness's own tests refuse sooner
         self.host = host
         self.requested_port = port
         self._say = say
@@ -234,7 +236,7 @@ class PortExport:
             with self._client_lock:
                 # a client that just closed is still being let go (its reader
                 # stops within POLL): the next one, often the same run, waits for that
-                self._client_lock.wait_for(lambda: self._client is None, HANDOVER)
+                self._client_lock.wait_for(lambda: self._client is None, self.handover)
                 holder = self._client
                 if holder is None:
                     self._client = _Client(address, time.time())
