@@ -120,11 +120,16 @@ class Device:
         # hard_deadline, so the harness, not pytest-timeout, ends a test that overruns
         self.step_deadline: float | None = None
         self.hard_deadline: float | None = None
+        # a lost module gets one reconnect window, however many callers ask it back:
+        # (start, end) in time.monotonic; once it has ended with no module, `gone`
+        # says why, and nothing waits for it again in this session
+        self._window: tuple[float, float] | None = None
+        self.gone: str | None = None
 
     @property
     def lost(self) -> str | None:
         """Why the port went away, once it has; None while it is there."""
-        return self.repl.lost
+        return self.gone or self.repl.lost
 
     def cleanup_reserve(self) -> float:
         """Seconds a test must keep for recovery and clean-up after its last step:
@@ -162,29 +167,44 @@ class Device:
     def reconnect(self, timeout: float = 15.0) -> None:
         """Reopen the port after a reset or re-plug (USB ports re-enumerate).
 
-        A port that opens but whose module never gives a prompt is power-cycled
-        with the reset command, if there is one, and reopened once more."""
+        The module has `timeout` seconds from the first call to come back; a later
+        call (the test's clean-up, the next test) waits only what is left of that
+        window, and once it has passed with no module, raises at once: the module
+        is gone for the session (`gone` says why). A port that opens but whose
+        module never gives a prompt is power-cycled with the reset command, if
+        there is one, and reopened once more."""
+        if self.gone:
+            raise DeviceDisconnected(self.gone)
+        if self._window is None:
+            now = time.monotonic()
+            self._window = (now, now + timeout)
         try:
-            self._reopen(timeout)
+            self._reopen(self._window)
         except DeviceDisconnected as exc:
             if self.reset_command is None:
                 raise
+            self.gone = None  # the power switch is the last resort: it gets its own window
             self.power_cycle("not back after a reconnect: %s" % exc)
 
     def power_cycle(self, why: str) -> None:
-        """Run --reset-command, then reopen the port; the report says it happened and why."""
+        """Run --reset-command, then reopen the port; the report says it happened and why.
+        The power cycle opens a fresh reconnect window; when it ends with no module,
+        the module is gone for the session."""
         assert self.reset_command is not None
         said = self.reset_command.run(self.resolved_port)
         self.power_cycles.append("%s power-cycled with --reset-command (%s)%s" % (
             self.port, why, "; it said: " + said if said else ""))
-        self._reopen(self.reconnect_timeout)
+        now = time.monotonic()
+        self._window = (now, now + self.reconnect_timeout)
+        self._reopen(self._window)
 
-    def _reopen(self, timeout: float) -> None:
+    def _reopen(self, window: tuple[float, float]) -> None:
+        """Open the port again until the window (start, end) ends, or the test's time."""
         try:
             self.repl.port.close()
         except Exception:
             pass
-        deadline = time.monotonic() + timeout
+        deadline = window[1]
         if self.hard_deadline is not None:
             deadline = min(deadline, self.hard_deadline)
         last: HarnessError | None = None
@@ -197,12 +217,19 @@ class Device:
                 self.repl.deadline = self.hard_deadline
                 self._stdin_owed = 0
                 self._binary_ok = None
+                self._window = None
                 return
             except HarnessError as exc:
                 last = exc
                 time.sleep(0.5)  # polling for the port to come back, not a race
-        raise DeviceDisconnected("%s did not come back within %.0f s: %s"
-                                 % (self.port, timeout, last))
+        window_start, window_end = window
+        if time.monotonic() < window_end:  # the test's time ran out first: its window goes on
+            raise DeviceDisconnected("%s did not come back within the test's time left: %s"
+                                     % (self.port, last))
+        # its window is over: nothing waits for it again in this session
+        self.gone = "%s did not come back within %.0f s: %s" % (
+            self.port, window_end - window_start, last or "its time had run out")
+        raise DeviceDisconnected(self.gone)
 
     def close(self) -> None:
         try:
