@@ -31,13 +31,13 @@ def say(capsys, text):
 '''
 
 
-def pytest_args(reports: Path, *args: str) -> list[str]:
-    """A single-process pytest run of the project, every report under `reports`.
+def pytest_args(reports: Path, *args: str, root: Path = ROOT) -> list[str]:
+    """A single-process pytest run of the project in `root`, every report under `reports`.
 
     Give a demo file and `-k demo scenarios/test_550.py`: a path inside the project
     loads its conftest, -k keeps only the demo's tests."""
-    return [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
-            "--rootdir", str(ROOT), "-p", "no:cacheprovider", "-p", "no:xdist",
+    return [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"),
+            "--rootdir", str(root), "-p", "no:cacheprovider", "-p", "no:xdist",
             "-o", "addopts=", "--ftplib=bundled",
             "--html", str(reports / "report.html"), "--self-contained-html",
             "--junitxml", str(reports / "junit.xml"),
