@@ -56,13 +56,18 @@ def measure(tree: Path, case: str, window: float, engine: str, baud: int) -> str
         flag = folder / "unplugged"
         demo = write_demo(folder, DEMO)
         emulator, port = start_emulator(tree, engine, baud)
+        # the bench's stable name for it (a /dev/serial/by-id/ link), which goes with
+        # the module: the pty's number may go to another program's terminal meanwhile
+        link = folder / "ttyHIL"
+        link.symlink_to(port)
         try:
-            run = DrivenRun(pytest_args(folder, "--device", port, "--reconnect-timeout=%g"
+            run = DrivenRun(pytest_args(folder, "--device", str(link), "--reconnect-timeout=%g"
                                         % window, "-k", chosen.keyword, str(demo),
                                         "scenarios/test_550.py", root=tree),
                             cwd=tree, env={"DEMO_UNPLUGGED": str(flag)})
             run.wait_for(chosen.marker)
             emulator.kill()  # the module's own process ends with it: its pty goes away
+            link.unlink()
             unplugged = time.monotonic()
             flag.touch()
             code = run.finish(timeout=10 * window + 120)

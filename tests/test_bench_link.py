@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from port_double import VanishingPort
 
 from harness.errors import (
     DeviceDisconnected,
@@ -128,10 +129,19 @@ def test_reconnect_gives_up_on_a_port_that_stays_away(start_module) -> None:
         dev.reconnect(timeout=1)
 
 
+def unplug_for_good(dev: Device) -> None:
+    """The module's port vanishes (pyserial's errors from then on) and never comes back:
+    its pty name is not polled again, another test's module may get that number."""
+    logged = dev.repl.port.inner
+    double = VanishingPort(logged.port, "posix")
+    double.vanished = True
+    logged.port = double
+    dev.port = "/dev/ttyNOPE-gone"
+
+
 def test_a_module_gone_for_good_is_never_waited_for_again(start_module) -> None:
-    module = start_module()
-    dev = Device.open(module.port, log=SerialLog(), prompt_timeout=1.5)
-    module.stop()  # unplugged for good
+    dev = open_device(start_module)
+    unplug_for_good(dev)
     with pytest.raises(DeviceDisconnected, match="went away"):
         dev.exec("print(1)")
     started = time.monotonic()
@@ -147,9 +157,8 @@ def test_a_module_gone_for_good_is_never_waited_for_again(start_module) -> None:
 
 def test_a_reconnect_cut_short_by_the_tests_time_leaves_the_rest_of_the_window(
         start_module) -> None:
-    module = start_module()
-    dev = Device.open(module.port, log=SerialLog(), prompt_timeout=1.5)
-    module.stop()
+    dev = open_device(start_module)
+    unplug_for_good(dev)
     started = time.monotonic()
     dev.set_deadlines(started + 0.5, started + 0.5)  # the test's time ends first
     with pytest.raises(DeviceDisconnected, match="within the test's time left"):

@@ -133,7 +133,9 @@ def test_a_lost_module_is_waited_for_once_and_the_run_ends_with_one_line(
     chosen = CASES[case]
     flag = tmp_path / "unplugged"
     demo = write_demo(tmp_path, DEMO)
-    module = VirtualModule().start()  # outside the run: unplugged at the marker
+    # outside the run, unplugged at the marker; on a TCP port, as a pty's number would be
+    # taken by another test's module at once, and the run would reach that one
+    module = VirtualModule(use_socket=True).start()
     try:
         run = DrivenRun(pytest_args(tmp_path, "--device", module.port,
                                     "--reconnect-timeout=%d" % WINDOW, "-k", chosen.keyword,
