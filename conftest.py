@@ -19,6 +19,7 @@ pytest_plugins = [
     "fixtures.scenario",
     "fixtures.reporting",
     "fixtures.junit_properties",
+    "fixtures.interrupt",
 ]
 
 

@@ -14,6 +14,7 @@ straight to the run's output.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -61,9 +62,10 @@ class DrivenRun:
     def __init__(self, args: list[str], cwd: Path = ROOT,
                  env: dict[str, str] | None = None) -> None:
         self.started = time.monotonic()
+        # a process group of its own: a Ctrl-C reaches it alone, as from its terminal
         self.proc = subprocess.Popen(args, cwd=cwd, env={**clean_env(), **(env or {})},
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1, start_new_session=True)
         self.lines: list[tuple[float, str]] = []
         self._seen = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -101,8 +103,9 @@ class DrivenRun:
         raise AssertionError("no %r in the run's output within %.0f s:\n%s"
                              % (marker, timeout, self.output))
 
-    def signal(self, signum: int) -> None:
-        self.proc.send_signal(signum)
+    def ctrl_c(self) -> None:
+        """What a terminal does on Ctrl-C: SIGINT to every process of the run (POSIX)."""
+        os.killpg(self.proc.pid, signal.SIGINT)
 
     def finish(self, timeout: float = 120.0) -> int:
         """Wait for the run to end; its return code (the time it ended: self.ended)."""
