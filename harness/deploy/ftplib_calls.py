@@ -2,8 +2,9 @@
 
 device_scripts/hil_ftp.py (the only device script that touches an ftplib;
 hil_gen.py makes payloads) uses exactly these names on the ftplib module and on
-its FTP objects, passing exactly these arguments, by position and never by
-keyword. For each, the row says how three ftplibs define it:
+its FTP objects, passing exactly these arguments, by position, and by name only
+where a row says so (retrbinary's rest, when a download resumes). For each, the row
+says how three ftplibs define it:
 
 - bundled: ours, device_scripts/ftplib.py (line numbers of this tree);
 - quectel: Quectel's published ftplib, QuecPython/ftplib@6d957e96 ftplib.py, which
@@ -57,6 +58,7 @@ class Call:
     quectel: Has
     cpython: Has
     differences: str = ""  # where the three differ in what device code sees
+    keywords: tuple[str, ...] = ()  # what device code passes by name, in some calls
 
     @property
     def method(self) -> str:
@@ -71,7 +73,8 @@ class Call:
         """The call as device code writes it: FTP.retrbinary(cmd, callback, blocksize)."""
         if self.kind.startswith("attribute"):
             return self.name
-        return "%s(%s)" % (self.name, ", ".join(self.passes))
+        return "%s(%s)" % (self.name, ", ".join(
+            [*self.passes, *("[%s=...]" % k for k in self.keywords)]))
 
 
 CALLS: tuple[Call, ...] = (
@@ -120,15 +123,17 @@ CALLS: tuple[Call, ...] = (
          "code here; Quectel's and CPython's leave the reply pending; Quectel's sets it "
          "only once a reply came (L:342)"),
     Call("FTP.retrbinary", "method", ("cmd", "callback", "blocksize"), True, "op_retr",
-         "RETR in binary mode, one callback per block",
+         "RETR in binary mode, one callback per block; rest= (REST) resumes a download",
          Has("cmd, callback, blocksize=1024, rest=None", 625),
          Has("cmd, callback, blocksize=2048, rest=None", 632),
          Has("cmd, callback, blocksize=8192, rest=None", 421),
-         "all three take rest (a restart offset), which device code never passes; "
-         "Quectel's ends quietly on a receive error (L:651-660): a short file reported as "
-         "226, which device code catches with SIZE and the three checksums"),
+         "rest goes by name and as a str: Quectel's calls rest.startswith() after the 150 "
+         "reply (L:546-552; an int prints a parse150 error); Quectel's ends quietly on a "
+         "receive error (L:651-660): a short file reported as 226, which device code "
+         "catches with SIZE and the three checksums",
+         keywords=("rest",)),
     Call("FTP.storbinary", "method", ("cmd", "fp", "blocksize", "callback"), True, "op_stor",
-         "STOR in binary mode from an open file, one callback per block sent",
+         "STOR (or APPE) in binary mode from an open file, one callback per block sent",
          Has("cmd, fp, blocksize=1024, callback=None, rest=None", 656),
          Has("cmd, fp, blocksize=2048, callback=None, rest=None", 709),
          Has("cmd, fp, blocksize=8192, callback=None, rest=None", 482),

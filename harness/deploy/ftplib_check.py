@@ -145,14 +145,19 @@ CLASS = "FTP"
 
 @dataclass(frozen=True)
 class Arity:
-    """How many positional arguments (after self) a method takes."""
+    """How many positional arguments (after self) a method takes, and which by name."""
 
     required: int
     most: int | None  # None: it takes *args
     shown: str = ""  # its parameters as written, where known
+    names: tuple[str, ...] | None = None  # its parameters; None: any name (**kwargs)
 
     def takes(self, count: int) -> bool:
         return self.required <= count and (self.most is None or count <= self.most)
+
+    def lacks(self, keywords: Iterable[str]) -> list[str]:
+        """Of `keywords`, those it has no parameter for."""
+        return [] if self.names is None else [k for k in keywords if k not in self.names]
 
 
 # per method name: Arity, True (there, its arguments unknown) or None (not there)
@@ -171,11 +176,15 @@ def gaps_line(found: Found | None, calls: Iterable[Call] | None = None) -> str |
     problems = ["%s lacks %s" % (CLASS, ", ".join(missing))] if missing else []
     for call in methods:
         arity = found.get(call.method)
-        if isinstance(arity, Arity) and not arity.takes(len(call.passes)):
-            problems.append("%s.%s%s takes %s, the steps pass %d%s" % (
-                CLASS, call.method, "(%s)" % arity.shown if arity.shown else "",
-                _count(arity), len(call.passes),
+        if not isinstance(arity, Arity):
+            continue
+        shown = "%s.%s%s" % (CLASS, call.method, "(%s)" % arity.shown if arity.shown else "")
+        if not arity.takes(len(call.passes)):
+            problems.append("%s takes %s, the steps pass %d%s" % (
+                shown, _count(arity), len(call.passes),
                 ": " + ", ".join(call.passes) if call.passes else ""))
+        for name in arity.lacks(call.keywords):
+            problems.append("%s has no %s, which the steps pass by name" % (shown, name))
     return "; ".join(problems) or None
 
 
@@ -251,9 +260,11 @@ def _arity(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Arity | bool:
         return True  # a decorator may change what it takes
     params = [*func.args.posonlyargs, *func.args.args][1:]  # after self (or cls)
     shown = ast.unparse(func.args).split(", ", 1)
+    names = tuple(a.arg for a in [*func.args.args, *func.args.kwonlyargs])
     return Arity(len(params) - len(func.args.defaults),
                  None if func.args.vararg else len(params),
-                 shown[1] if len(shown) > 1 else "")
+                 shown[1] if len(shown) > 1 else "",
+                 None if func.args.kwarg else names)
 
 
 # -- on the module: which names FTP has ----------------------------------------------
@@ -272,8 +283,9 @@ def module_gaps(device: Device, kind: str, timeout: float = 30.0) -> str | None:
 
 def _said_arity(value: Any) -> Arity | bool | None:
     """The module's word on one name: null (not there), true (there), or CPython's
-    [co_argcount with self, defaults, takes *args]."""
+    [co_argcount with self, defaults, takes *args, parameter names, takes **kwargs]."""
     if not isinstance(value, list):
         return None if value is None else True
-    count, defaults, star = value
-    return Arity(count - 1 - defaults, None if star else count - 1)
+    count, defaults, star, names, starstar = value
+    return Arity(count - 1 - defaults, None if star else count - 1,
+                 names=None if starstar else tuple(names))

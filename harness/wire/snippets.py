@@ -176,7 +176,8 @@ LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
 
 # Which of `names` an ftplib's class has (harness/deploy/ftplib_check.py): null for
 # one it lacks, true for one it has, or, where functions carry __code__ (CPython;
-# not MicroPython 1.13), [parameters with self, defaults, takes *args]. null: no class.
+# not MicroPython 1.13), [positional parameters with self, defaults, takes *args,
+# parameter names, takes **kwargs]. null: no class.
 FTPLIB_NAMES_FUNC = Snippet("""
 def _hil_ftp_names(lib, cls, names):
     c = getattr(lib, cls, None)
@@ -192,7 +193,9 @@ def _hil_ftp_names(lib, cls, names):
             said[n] = True
         else:
             said[n] = [k.co_argcount, len(getattr(f, '__defaults__', None) or ()),
-                       bool(k.co_flags & 4)]
+                       bool(k.co_flags & 4),
+                       list(k.co_varnames[:k.co_argcount + k.co_kwonlyargcount]),
+                       bool(k.co_flags & 8)]
     return said
 """)
 FTPLIB_NAMES = Snippet("_hil_ftp_names(%s.load_ftplib(%r), %r, %r)",
