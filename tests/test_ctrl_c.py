@@ -29,18 +29,29 @@ DEMO = """
     def test_demo_a_finished_scenario(ftp_run):
         assert ftp_run.session([{"op": "noop"}]).result.ok
 
-    def test_demo_interrupted_mid_step(ftp_run, capsys):
+    def test_demo_interrupted_mid_step(ftp_run, ftp_control, capsys):
         ftp_run.on_module("staged.bin", b"staged" * 100)
         ftp_run.place(ftp_run.server_name("placed.bin"), b"placed" * 100)
-        say(capsys, "DEMO-STEP-RUNNING")
-        ftp_run.session([{"op": "idle", "seconds": 60, "every": 1}])
+        ftp_control.inject_fault("stall", after_bytes=1024)  # the download hangs there
+        say(capsys, "DEMO-STEP-STARTING")
+        ftp_run.download(b"stalled" * 2000, name="stalled.bin", timeout=60)
 
     def test_demo_never_starts(ftp_run):
         pass
 """
 FINISHED = "test_demo_a_finished_scenario"
+STEP_RUNS = 60.0  # s: the demo's step starts on the module within this of its marker
 QUICK = 5.0  # s: a run stopped "at once" ends within this of the second Ctrl-C
 CLEAN_UP = 15.0  # s: the clean-up after one Ctrl-C ends within this
+
+
+def step_running(module: VirtualModule, run: DrivenRun) -> None:
+    """Wait until the demo's download has its file open on the module: the step runs."""
+    deadline = time.monotonic() + STEP_RUNS
+    run_dir = module.usr_path("hil/run")
+    while not any(p.name.endswith("stalled.bin") for p in run_dir.iterdir()):
+        assert time.monotonic() < deadline, "the step never started:\n" + run.output
+        time.sleep(0.02)  # polling the module's own folder, bounded by the deadline
 
 
 def run_folder_files(base: Path) -> list[str]:
@@ -72,7 +83,8 @@ def test_ctrl_c_mid_scenario_cleans_up_and_the_next_run_starts_normally(
     try:
         first = DrivenRun(pytest_args(tmp_path / "first", "--device", module.port, "-k", "demo",
                                       str(demo), "scenarios/test_550.py"), env=env)
-        first.wait_for("DEMO-STEP-RUNNING")
+        first.wait_for("DEMO-STEP-STARTING")
+        step_running(module, first)
         first.ctrl_c()
         if presses == 2:
             first.wait_for(CLEANING)
@@ -93,7 +105,8 @@ def test_ctrl_c_mid_scenario_cleans_up_and_the_next_run_starts_normally(
             assert at_its_repl(module)
         else:
             assert first.ended - pressed < QUICK, out
-            # stopped at once: what the clean-up did not reach is still there
+            # stopped at once: what the clean-up did not reach is still there (the step's
+            # own partial file goes with the step, once the run's server is gone)
             assert [n for n in left_on_module if n.endswith("staged.bin")], left_on_module
             assert any(f.endswith("placed.bin") for f in run_folder_files(servers))
         reports = tmp_path / "first"
