@@ -22,11 +22,14 @@ takes 2 arguments, the steps pass 3: cmd, callback, blocksize"):
   its methods (and those of base classes in the same file) and their parameters;
   a class it imports or builds at run time is left to the module;
 - module_gaps(device, kind), for any ftplib once the module imported it: the module
-  says which names FTP has. MicroPython 1.13 cannot say how many arguments a
-  method takes (its bytecode and built-in functions carry no __code__): there only
-  the names are checked, and a firmware ftplib's argument counts (no source on the
-  host) first show as a TypeError in a scenario. CPython (the virtual module's
-  engine) says, and the counts are checked too.
+  says which names FTP has (getattr on the class, inherited methods included).
+  MicroPython 1.13 cannot say how many arguments a method takes: a bytecode function
+  answers no attribute but __name__, and that only where MICROPY_PY_FUNCTION_ATTRS
+  is on (QuecPython/microPython@e7c4b19 py/objfun.c:351-358; py/mpconfig.h:834 makes
+  it 0 and ports/quectel/core/source/mpconfigport.h leaves it so), so no __code__ or
+  __defaults__. There only the names are checked, and a firmware ftplib's argument
+  counts (no source on the host) first show as a TypeError in a scenario. CPython
+  (the virtual module's engine) says, and the counts are checked too.
 """
 
 from __future__ import annotations
