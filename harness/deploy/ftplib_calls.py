@@ -81,7 +81,7 @@ CALLS: tuple[Call, ...] = (
     Call("FTP", "class", (), True, "connect",
          "one FTP object per control connection, made empty and connected after",
          Has("host='', user='', passwd='', acct='', timeout=None, source_address=None, "
-             "encoding='utf-8', port=0", 312),
+             "encoding='utf-8', port=0", 318),
          Has("host=None, port=None, user=None, passwd=None, acct=None, "
              "timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, ipvtype=0", 164),
          Has("host='', user='', passwd='', acct='', timeout=_GLOBAL_DEFAULT_TIMEOUT, "
@@ -89,42 +89,42 @@ CALLS: tuple[Call, ...] = (
          "Quectel's never sets a socket timeout unless one is given (L:173-176, 213-214)"),
     Call("FTP.connect", "method", ("host", "port", "timeout"), True, "connect",
          "opens the control connection; its welcome is the 421 scenario's reply",
-         Has("host='', port=0, timeout=None, source_address=None", 341),
+         Has("host='', port=0, timeout=None, source_address=None", 347),
          Has("host=None, port=None, timeout=None, source_address=None, ipvtype=0", 259),
          Has("host='', port=0, timeout=-999, source_address=None", 139),
          "Quectel's connects without a timeout and applies it after (L:213-214): an "
          "unreachable server waits the network stack's own time"),
     Call("FTP.set_pasv", "method", ("val",), True, "connect, op_pasv",
          "passive (PASV) or active (PORT) data connections",
-         Has("val", 382), Has("val", 242), Has("val", 181)),
+         Has("val", 388), Has("val", 242), Has("val", 181)),
     Call("FTP.port_host", "attribute set", (), False, "connect",
          "the module's address as the server sees it, for PORT; set only when given",
-         Has(None, 310), LACKS, LACKS,
+         Has(None, 316), LACKS, LACKS,
          "only ours reads it; CPython's asks the socket (getsockname), Quectel's sends "
          "source_address or 127.0.0.1 (L:410-416)"),
     Call("FTP.login", "method", ("user", "passwd"), True, "open_session, op_login, op_connect",
          "USER/PASS; its reply (230, 530) is the login scenarios' evidence",
-         Has("user='', passwd='', acct=''", 699),
+         Has("user='', passwd='', acct=''", 707),
          Has("user=None, passwd=None, acct=None", 560),
          Has("user='', passwd='', acct=''", 395)),
     Call("FTP.sendcmd", "method", ("cmd",), True,
          "open_session, remote_size, verify_with_server, op_command, op_rename, op_idle",
          "one command, one reply: CWD, SIZE, XSHA256, RNFR/RNTO, NOOP, TYPE ...",
-         Has("cmd", 467), Has("cmd", 374), Has("cmd", 278),
+         Has("cmd", 473), Has("cmd", 374), Has("cmd", 278),
          "a 4xx/5xx reply raises: error_temp/error_perm in ours and CPython's, Quectel's "
          "single Error (L:70, 345); device code reads the code from the message"),
     Call("FTP.getresp", "method", (), True, "pending_reply",
          "reads the server's final reply after a transfer that failed on the module",
-         Has("", 445), Has("", 338), Has("", 243)),
+         Has("", 451), Has("", 338), Has("", 243)),
     Call("FTP.lastresp", "attribute read", (), False, "final_reply",
          "the code of the last reply, where an ftplib already read the final one",
-         Has(None, 318), Has(None, 342), Has(None, 247),
+         Has(None, 324), Has(None, 342), Has(None, 247),
          "ours reads a failed transfer's final reply itself (_drain) and keeps only its "
          "code here; Quectel's and CPython's leave the reply pending; Quectel's sets it "
          "only once a reply came (L:342)"),
     Call("FTP.retrbinary", "method", ("cmd", "callback", "blocksize"), True, "op_retr",
          "RETR in binary mode, one callback per block; rest= (REST) resumes a download",
-         Has("cmd, callback, blocksize=1024, rest=None", 625),
+         Has("cmd, callback, blocksize=1024, rest=None", 631),
          Has("cmd, callback, blocksize=2048, rest=None", 632),
          Has("cmd, callback, blocksize=8192, rest=None", 421),
          "rest goes by name and as a str: Quectel's calls rest.startswith() after the 150 "
@@ -134,28 +134,44 @@ CALLS: tuple[Call, ...] = (
          keywords=("rest",)),
     Call("FTP.storbinary", "method", ("cmd", "fp", "blocksize", "callback"), True, "op_stor",
          "STOR (or APPE) in binary mode from an open file, one callback per block sent",
-         Has("cmd, fp, blocksize=1024, callback=None, rest=None", 656),
+         Has("cmd, fp, blocksize=1024, callback=None, rest=None", 664),
          Has("cmd, fp, blocksize=2048, callback=None, rest=None", 709),
          Has("cmd, fp, blocksize=8192, callback=None, rest=None", 482),
          "callback is the fourth parameter in all three: device code passes it by position"),
     Call("FTP.storlines", "method", ("cmd", "fp", "callback"), False, "op_storlines",
          "STOR in text mode (TYPE A), every line sent with CRLF",
-         Has("cmd, fp, callback=None", 661), Has("cmd, fp, callback=None", 672),
+         Has("cmd, fp, callback=None", 669), Has("cmd, fp, callback=None", 672),
          Has("cmd, fp, callback=None", 511),
          "device code opens the file 'rb': Quectel's and CPython's compare bytes with "
          "CRLF (L:693-696); without storlines the text upload says so and fails"),
     Call("FTP.retrlines", "method", ("cmd", "callback"), True, "op_retrlines, listing",
          "RETR, LIST and NLST in text mode, one callback per line without its line end",
-         Has("cmd, callback=None", 639), Has("cmd, callback=None", 588),
+         Has("cmd, callback=None", 645), Has("cmd, callback=None", 588),
          Has("cmd, callback=None", 447),
          "Quectel's sends TYPE A with sendcmd, decodes latin-1 and ends quietly on a "
          "receive error (L:604-617): a last line without a newline is lost"),
     Call("FTP.quit", "method", (), True, "op_quit",
          "QUIT, then the connection closes; its reply is the QUIT scenario's",
-         Has("", 391), Has("", 849), Has("", 657)),
+         Has("", 397), Has("", 849), Has("", 657)),
     Call("FTP.close", "method", (), True, "close",
          "closes the control connection without a word (after a failed transfer)",
-         Has("", 385), Has("", 855), Has("", 663)),
+         Has("", 391), Has("", 855), Has("", 663)),
+    # the ftplib's own convenience methods, called by op_api (hil_ftp.API_CALLS) only where
+    # a scenario tests that method itself; every other scenario reaches the server through
+    # sendcmd and retrlines, which behave alike in all three
+    *(Call("FTP." + name, "method", passes, False, "op_api",
+           "the ftplib's own %s(), as an application calls it" % name,
+           Has(params, ours), Has(params, quectel), Has(params, cpython), differences)
+      for name, passes, params, ours, quectel, cpython, differences in (
+          ("size", ("filename",), "filename", 762, 819, 627,
+           "Quectel's and CPython's send SIZE without TYPE I first: a server that refuses "
+           "SIZE in ASCII mode answers 550 (Quectel L:819-825)"),
+          ("pwd", (), "", 724, 840, 648, ""),
+          ("nlst", ("*args",), "*args", 769, 750, 547, ""),
+          ("mkd", ("dirname",), "dirname", 741, 827, 635, ""),
+          ("rmd", ("dirname",), "dirname", 747, 836, 644, ""),
+          ("delete", ("filename",), "filename", 750, 798, 606, ""),
+          ("cwd", ("dirname",), "dirname", 730, 806, 614, ""))),
 )
 
 
