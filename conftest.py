@@ -21,6 +21,7 @@ pytest_plugins = [
     "fixtures.reporting",
     "fixtures.junit_properties",
     "fixtures.allure",  # after junit_properties: its facts become Allure labels
+    "fixtures.interrupt",
 ]
 
 

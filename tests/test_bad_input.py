@@ -188,13 +188,39 @@ def test_ftplib_that_imports_what_the_firmware_lacks_stops_the_run(broken_ftplib
 def test_what_only_the_module_refuses_stops_the_run_at_session_start(
         broken_ftplib: Path, workers: list[str], tmp_path: Path) -> None:
     # the host cannot know this module is missing: the module's own import says so
-    broken_ftplib.write_text("import ufirmware_lacks_this\n\n\nclass FTP:\n    pass\n")
+    broken_ftplib.write_text("import ufirmware_lacks_this\n"
+                             + (ROOT / "device_scripts" / "ftplib.py").read_text())
     proc = run_pytest(*SCENARIO, "--ftplib=%s" % broken_ftplib, *workers,
                       "--summary-json=%s" % (tmp_path / "summary.json"))
     line = assert_one_line(proc, USAGE, "--ftplib=%s: the module cannot import it: "
                            "/usr/hil/user/ftplib.py, line 1: ImportError: no module named "
                            "'ufirmware_lacks_this'" % broken_ftplib)
     assert "qpy-ftp-hil: " in line
+    assert " passed" not in proc.stdout and " failed" not in proc.stdout  # no scenario ran
+
+
+@pytest.mark.parametrize("source, missing", [
+    ("", "no class FTP (the steps call FTP(), FTP.connect(host, port, timeout), "),
+    ("class FTP:\n    pass\n", "FTP lacks connect, set_pasv, login, sendcmd, getresp, "
+                               "retrbinary, storbinary, retrlines, quit, close"),
+], ids=["empty", "class-FTP-pass"])  # the other gaps: tests/test_ftplib_calls.py
+def test_a_hollow_ftplib_is_refused_at_the_door_naming_what_it_lacks(
+        broken_ftplib: Path, source: str, missing: str) -> None:
+    broken_ftplib.write_text(source)
+    proc = run_pytest(*SCENARIO, "--ftplib=%s" % broken_ftplib)
+    assert_usage_error(proc, "--ftplib=%s: the device steps cannot use it: %s"
+                       % (broken_ftplib, missing))
+
+
+def test_an_ftplib_hollow_only_at_run_time_is_refused_by_the_module(
+        broken_ftplib: Path, tmp_path: Path) -> None:
+    # a class built when the file runs: the host's call-free look cannot tell, the module
+    # can (how a worker gives up under xdist: the module's import refusal above)
+    broken_ftplib.write_text("FTP = type('FTP', (), {})\n")
+    proc = run_pytest(*SCENARIO, "--ftplib=%s" % broken_ftplib, "-p", "no:xdist",
+                      "--summary-json=%s" % (tmp_path / "summary.json"))
+    assert_one_line(proc, USAGE, "--ftplib=%s (user): the device steps cannot use it: FTP "
+                    "lacks connect, set_pasv, login" % broken_ftplib)
     assert " passed" not in proc.stdout and " failed" not in proc.stdout  # no scenario ran
 
 

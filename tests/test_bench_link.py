@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from port_double import VanishingPort
 
 from harness.errors import (
     DeviceDisconnected,
@@ -126,6 +127,57 @@ def test_reconnect_gives_up_on_a_port_that_stays_away(start_module) -> None:
     dev.port = "/dev/ttyNOPE-gone"  # the module's port never re-appears
     with pytest.raises(DeviceDisconnected, match="did not come back within 1 s"):
         dev.reconnect(timeout=1)
+
+
+def unplug_for_good(dev: Device) -> None:
+    """The module's port vanishes (pyserial's errors from then on) and never comes back:
+    its pty name is not polled again, another test's module may get that number."""
+    logged = dev.repl.port.inner
+    double = VanishingPort(logged.port, "posix")
+    double.vanished = True
+    logged.port = double
+    dev.port = "/dev/ttyNOPE-gone"
+
+
+def test_a_module_gone_for_good_is_never_waited_for_again(start_module) -> None:
+    dev = open_device(start_module)
+    unplug_for_good(dev)
+    with pytest.raises(DeviceDisconnected, match="went away"):
+        dev.exec("print(1)")
+    started = time.monotonic()
+    with pytest.raises(DeviceDisconnected, match="did not come back within 1 s"):
+        dev.reconnect(timeout=1)
+    assert time.monotonic() - started >= 1 and dev.gone and dev.lost == dev.gone
+    started = time.monotonic()
+    for again in (lambda: dev.reconnect(timeout=30), lambda: dev.exec("print(1)")):
+        with pytest.raises(DeviceDisconnected, match="did not come back within 1 s"):
+            again()  # the clean-up, the next test: the same line, at once
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_reconnect_cut_short_by_the_tests_time_leaves_the_rest_of_the_window(
+        start_module) -> None:
+    dev = open_device(start_module)
+    unplug_for_good(dev)
+    started = time.monotonic()
+    dev.set_deadlines(started + 0.5, started + 0.5)  # the test's time ends first
+    with pytest.raises(DeviceDisconnected, match="within the test's time left"):
+        dev.reconnect(timeout=2)
+    assert dev.gone is None  # its window goes on: the next test may still see it back
+    dev.set_deadlines(None, None)
+    with pytest.raises(DeviceDisconnected, match="did not come back within 2 s"):
+        dev.reconnect(timeout=30)  # only what is left of the first window
+    assert 2 <= time.monotonic() - started < 3.5 and dev.gone
+
+
+def test_a_module_back_within_its_window_opens_a_fresh_one(start_module) -> None:
+    dev = open_device(start_module)
+    dev.repl.port.close()  # re-enumerated, back at once
+    dev.reconnect(timeout=0.5)
+    time.sleep(0.6)  # past the first window: a new loss gets a window of its own
+    dev.repl.port.close()
+    dev.reconnect(timeout=0.5)
+    assert dev.gone is None and dev.eval_json("'again'") == "again"
 
 
 def test_binary_push_falls_back_to_base64(start_module) -> None:

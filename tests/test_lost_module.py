@@ -1,8 +1,15 @@
 """A module that vanishes mid-run (unplugged, powered down) gets one chance to
-come back; when it does not, the run stops with one line, not an error per test."""
+come back; when it does not, the run stops with one line, not an error per test.
+
+One chance is one reconnect window (--reconnect-timeout) from the moment the
+harness first waits for it: the test's clean-up and the next test never wait
+again, so the run ends a window after the unplug, plus a few seconds, whether the
+module vanished during a step, during a test's teardown or between tests.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -11,10 +18,19 @@ import time
 from pathlib import Path
 
 import pytest
+from driven_run import DrivenRun, pytest_args, write_demo
+from lost_module_demo import CASES, DEMO, NEVER
+from support import pytest_html_data
+
+from harness.emulator import VirtualModule
 
 from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]
+WINDOW = 4  # s: --reconnect-timeout of these runs
+# s: the run's own end after the window (session teardown, reports); less than WINDOW,
+# so a second wait for the module fails the test
+FEW_SECONDS = 3.5
 
 VANISHING = """
     import pytest
@@ -110,3 +126,41 @@ def test_reset_command_power_cycles_and_the_report_says_why(tmp_path: Path) -> N
     report = junit.read_text()
     assert "power-cycled with --reset-command" in report, report
     assert "ignores Ctrl-C and Ctrl-D" in report, report  # and why
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_lost_module_is_waited_for_once_and_the_run_ends_with_one_line(
+        tmp_path: Path, case: str) -> None:
+    chosen = CASES[case]
+    flag = tmp_path / "unplugged"
+    demo = write_demo(tmp_path, DEMO)
+    # outside the run, unplugged at the marker; on a TCP port, as a pty's number would be
+    # taken by another test's module at once, and the run would reach that one
+    module = VirtualModule(use_socket=True).start()
+    try:
+        run = DrivenRun(pytest_args(tmp_path, "--device", module.port,
+                                    "--reconnect-timeout=%d" % WINDOW, "-k", chosen.keyword,
+                                    str(demo), "scenarios/test_550.py"),
+                        env={"DEMO_UNPLUGGED": str(flag)})
+        run.wait_for(chosen.marker)
+        module.stop()
+        unplugged = time.monotonic()
+        flag.touch()
+        code = run.finish()
+    finally:
+        module.stop()
+    out = run.output
+    assert code == 3, out
+    took = run.ended - unplugged
+    assert took < WINDOW + FEW_SECONDS, "%.1f s from the unplug to the end:\n%s" % (took, out)
+    stop_lines = [line for line in out.splitlines() if "the run stops here" in line]
+    assert len(stop_lines) == 1 and "did not come back within %d s" % WINDOW in stop_lines[0], out
+    finished = [name for name in chosen.tests if name != NEVER]
+    junit = (tmp_path / "junit.xml").read_text()
+    assert NEVER not in junit and all('name="%s' % name in junit for name in finished), junit
+    tests_shown = json.dumps(pytest_html_data((tmp_path / "report.html").read_text())["tests"])
+    assert all(name in tests_shown for name in finished), tests_shown
+    # summary.json holds the scenarios (tests with an ftp_run): the one that lost the module
+    scenarios = json.loads((tmp_path / "summary.json").read_text())["scenarios"]
+    assert [rec["nodeid"].split("::")[-1].split("[")[0] for rec in scenarios] == \
+        [name for name in finished if name in chosen.scenarios], scenarios

@@ -6,7 +6,10 @@ import os
 import time
 
 import pytest
+import serial
 
+from conftest import read_until
+from harness.deploy.zpush import push_compressed
 from harness.errors import DeviceExecError, DeviceNotFound, DeviceNotResponding, DeviceTimeout
 from harness.wire.device import Device
 
@@ -129,3 +132,56 @@ def test_cli_exec_writes_utf8_and_keeps_line_ends_whatever_the_console(start_mod
     assert proc.stdout == direct.exec_bytes(code)  # byte for byte what the module sent
     assert "ok \u2713 caf\u00e9\r".encode() in proc.stdout and proc.stdout.endswith(b"\nend")
     direct.close()
+
+
+# -- code the host stopped waiting for (a Ctrl-C on the bench PC) ---------------------
+
+
+class HostInterrupted(KeyboardInterrupt):
+    """What a Ctrl-C raises in the host, here from a push's progress callback."""
+
+
+def interrupt_after(calls: int):
+    def progress(done: int, total: int) -> None:
+        progress.calls += 1  # type: ignore[attr-defined]
+        if progress.calls >= calls:  # type: ignore[attr-defined]
+            raise HostInterrupted
+    progress.calls = 0  # type: ignore[attr-defined]
+    return progress
+
+
+def test_a_step_left_running_is_interrupted_before_the_next_one(start_module) -> None:
+    dev = Device.open(start_module().port, prompt_timeout=1.5)
+    dev.repl.start_exec("import utime\nwhile True:\n    utime.sleep_ms(10)")
+    assert dev.repl.busy  # the host stopped waiting (Ctrl-C) with the loop running
+    assert dev.eval_json("'next'") == "next"
+    assert not dev.repl.busy
+
+
+@pytest.mark.parametrize("how", ["binary", "compressed"])
+def test_a_push_cut_short_on_the_host_gives_the_module_back(start_module, how: str) -> None:
+    dev = Device.open(start_module().port, prompt_timeout=1.5)
+    data = (b"\x01\x03\x04 text that compresses " * 400)  # control bytes: never keystrokes
+    dev.push_progress = interrupt_after(2)
+    with pytest.raises(HostInterrupted):
+        if how == "binary":
+            dev.push(data, "/usr/cut.bin")
+        else:
+            push_compressed(dev, data, "/usr/cut.bin")
+    assert dev.repl.busy and dev.repl.owed  # its receiver waits, Ctrl-C off
+    dev.push_progress = None
+    assert dev.eval_json("'back'") == "back"  # fed what it waited for, then interrupted
+    assert dev.push(b"\x03\x04after", "/usr/after.bin")
+
+
+def test_close_leaves_the_module_at_its_repl_even_mid_step(start_module) -> None:
+    module = start_module()
+    dev = Device.open(module.port, prompt_timeout=1.5)
+    dev.repl.start_exec("import utime\nwhile True:\n    utime.sleep_ms(10)")
+    dev.close()
+    port = serial.serial_for_url(module.port, baudrate=115200, timeout=0.05)
+    try:
+        port.write(b"\r\n")
+        assert read_until(port, b">>> ", timeout=3.0)  # the friendly prompt: nothing runs
+    finally:
+        port.close()

@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from harness.deploy.ftplib_calls import CALLS
 from harness.scenario import FtpRun, ops
 from harness.scenario.checksums import Expected
 from tests import warm_python
@@ -55,3 +56,26 @@ def test_the_recipe_example_runs_green(tmp_path: Path) -> None:
     # two payload sizes, each with the bundled ftplib and the virtual module's own
     assert done.returncode == 0 and re.search(r"\b4 passed", done.stdout), \
         done.stdout[-3000:] + done.stderr
+
+
+def test_every_operation_helper_is_in_the_doc() -> None:
+    named = set(re.findall(r"ops\.(\w+)\(", section(4))) | set(
+        re.findall(r"`(\w+)`", section(4)))
+    # a helper is named as the module's attribute (type_, hash_, quit_ for Python's names)
+    spelt = {name: {a for a, v in vars(ops).items() if v is helper}
+             for name, helper in ops.BUILDERS.items()}
+    missing = {name for name, attrs in spelt.items() if not attrs & named}
+    assert missing == set(), "operations the doc's table does not name: %s" % sorted(missing)
+
+
+def test_the_ftplib_table_names_the_calls_of_harness_deploy_ftplib_calls() -> None:
+    first_cells = [line.split("|")[1] for line in section(6).splitlines()
+                   if line.startswith("| ") and not line.startswith("| call")
+                   and not line.startswith("| ---")]
+    named = {name for cell in first_cells for name in re.findall(r"`(?:ftplib\.)?(\w+)", cell)}
+    called_directly = {c.name.split(".")[-1] for c in CALLS if c.used_in != "op_api"}
+    assert named == called_directly, "doc: %s; ftplib_calls.py: %s" % (sorted(named),
+                                                                        sorted(called_directly))
+    for call in CALLS:
+        if call.used_in == "op_api":
+            assert "`%s()`" % call.name.split(".")[-1] in section(6), call.name

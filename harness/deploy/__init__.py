@@ -4,6 +4,7 @@
                      chosen ftplib to /usr/hil/, skipping files whose sha256 matches
     zpush.py         pushes compressed with zlib and inflated on the module (uzlib)
     ftplib_check.py  a user's --ftplib checked before the first scenario
+    ftplib_calls.py  the ftplib calls device code relies on, as data (ours, Quectel's, CPython's)
 
 May import: harness.errors, harness.micropython, harness.wire.
 """

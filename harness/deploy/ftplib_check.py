@@ -1,6 +1,8 @@
-"""Will the module take this code? Asked once, before the first scenario.
+"""Will the module take this code, and can the steps use it? Asked once, before the
+first scenario.
 
-Two looks, each ending in one line that names the file and the line:
+Two looks at whether the module takes it, each ending in one line that names the
+file and the line:
 
 - on the host, for a user's ftplib (--ftplib=PATH), before any module is touched:
   host_refusal(path) -> "ftplib.py, line 3: SyntaxError: invalid syntax", or None.
@@ -10,14 +12,36 @@ Two looks, each ending in one line that names the file and the line:
 - on the module, once its files are there: load_on_module(device, kind) imports
   the device steps and that ftplib the very way every step will (hil_ftp.load_ftplib),
   and ModuleRefusedCode carries the module's own error line.
+
+Then whether it has what the steps call (harness/deploy/ftplib_calls.py: the FTP
+class, its methods, how many arguments the steps pass), in one line naming what is
+missing ("no class FTP"; "FTP lacks connect, login"; "FTP.retrbinary(cmd, callback)
+takes 2 arguments, the steps pass 3: cmd, callback, blocksize"):
+
+- host_gaps(path), for a user's ftplib.py: read with ast, nothing run, so the class,
+  its methods (and those of base classes in the same file) and their parameters;
+  a class it imports or builds at run time is left to the module;
+- module_gaps(device, kind), for any ftplib once the module imported it: the module
+  says which names FTP has (getattr on the class, inherited methods included).
+  MicroPython 1.13 cannot say how many arguments a method takes: a bytecode function
+  answers no attribute but __name__, and that only where MICROPY_PY_FUNCTION_ATTRS
+  is on (QuecPython/microPython@e7c4b19 py/objfun.c:351-358; py/mpconfig.h:834 makes
+  it 0 and ports/quectel/core/source/mpconfigport.h leaves it so), so no __code__ or
+  __defaults__. There only the names are checked, and a firmware ftplib's argument
+  counts (no source on the host) first show as a TypeError in a scenario. CPython
+  (the virtual module's engine) says, and the counts are checked too.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from harness.deploy.ftplib_calls import CALLS, Call, required
 from harness.errors import DeviceExecError, HarnessError
 from harness.micropython import gate
 from harness.micropython.mpy_cross import MpyCrossError, compile_v5
@@ -115,3 +139,156 @@ def error_line(device_traceback: str) -> str:
     if not places:
         return error
     return "%s, line %s: %s" % (places[-1].group(1), places[-1].group(2), error)
+
+
+# -- what the steps call -----------------------------------------------------------
+
+CLASS = "FTP"
+
+
+@dataclass(frozen=True)
+class Arity:
+    """How many positional arguments (after self) a method takes, and which by name."""
+
+    required: int
+    most: int | None  # None: it takes *args
+    shown: str = ""  # its parameters as written, where known
+    names: tuple[str, ...] | None = None  # its parameters; None: any name (**kwargs)
+
+    def takes(self, count: int) -> bool:
+        return self.required <= count and (self.most is None or count <= self.most)
+
+    def lacks(self, keywords: Iterable[str]) -> list[str]:
+        """Of `keywords`, those it has no parameter for."""
+        return [] if self.names is None else [k for k in keywords if k not in self.names]
+
+
+# per method name: Arity, True (there, its arguments unknown) or None (not there)
+Found = dict[str, Arity | bool | None]
+
+
+def gaps_line(found: Found | None, calls: Iterable[Call] | None = None) -> str | None:
+    """What `found` (the names FTP has; None: no FTP class) lacks of the steps' calls,
+    in one line; None when nothing is missing."""
+    calls = list(required() if calls is None else calls)
+    if found is None:
+        return "no class %s (the steps call %s)" % (
+            CLASS, ", ".join(c.call_text() for c in calls if c.kind != "attribute set"))
+    methods = [c for c in calls if c.kind in ("class", "method")]
+    missing = [c.method for c in methods if c.kind == "method" and found.get(c.method) is None]
+    problems = ["%s lacks %s" % (CLASS, ", ".join(missing))] if missing else []
+    for call in methods:
+        arity = found.get(call.method)
+        if not isinstance(arity, Arity):
+            continue
+        shown = "%s.%s%s" % (CLASS, call.method, "(%s)" % arity.shown if arity.shown else "")
+        if not arity.takes(len(call.passes)):
+            problems.append("%s takes %s, the steps pass %d%s" % (
+                shown, _count(arity), len(call.passes),
+                ": " + ", ".join(call.passes) if call.passes else ""))
+        for name in arity.lacks(call.keywords):
+            problems.append("%s has no %s, which the steps pass by name" % (shown, name))
+    return "; ".join(problems) or None
+
+
+def _count(arity: Arity) -> str:
+    if arity.most is None:
+        return "%d or more arguments" % arity.required
+    if arity.most == arity.required:
+        return "%d argument%s" % (arity.required, "s"[:arity.required != 1])
+    return "%d to %d arguments" % (arity.required, arity.most)
+
+
+def host_gaps(path: Path) -> str | None:
+    """What the steps call that this ftplib.py lacks, in one line, or None; read with
+    ast (call-free: nothing of it runs). None too where it cannot tell (a class
+    imported or built at run time): the module's look (module_gaps) follows."""
+    tree = ast.parse(path.read_bytes().decode("utf-8"), str(path))
+    classes = {node.name: node for node in _top_level(tree.body)
+               if isinstance(node, ast.ClassDef)}
+    if CLASS not in classes:
+        bound = any(CLASS in _names_bound(node) for node in _top_level(tree.body))
+        return None if bound else gaps_line(None)
+    found = _methods(classes[CLASS], classes)
+    return None if found is None else gaps_line(found)
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run when the file is imported (inside if / try too, not in functions)."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody"):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                yield from _top_level(getattr(node, field, []) or [])
+        for handler in getattr(node, "handlers", []) or []:
+            yield from _top_level(handler.body)
+
+
+def _names_bound(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    return {t.id for t in targets if isinstance(t, ast.Name)}
+
+
+def _methods(cls: ast.ClassDef, classes: dict[str, ast.ClassDef],
+             seen: frozenset[str] = frozenset()) -> Found | None:
+    """Method name -> Arity for a class and the bases defined beside it; None when a
+    base is not (imported, or built): its methods cannot be known here."""
+    found: Found = {}
+    for base in cls.bases:
+        if not (isinstance(base, ast.Name) and base.id in classes and base.id not in seen):
+            if isinstance(base, ast.Name) and base.id == "object":
+                continue
+            return None
+        inherited = _methods(classes[base.id], classes, seen | {cls.name})
+        if inherited is None:
+            return None
+        found.update(inherited)
+    for node in cls.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = _arity(node)
+        else:
+            for name in _names_bound(node):
+                found[name] = True  # `debug = set_debuglevel`: there, arguments unknown
+    return found
+
+
+def _arity(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Arity | bool:
+    if func.decorator_list:
+        return True  # a decorator may change what it takes
+    params = [*func.args.posonlyargs, *func.args.args][1:]  # after self (or cls)
+    shown = ast.unparse(func.args).split(", ", 1)
+    names = tuple(a.arg for a in [*func.args.args, *func.args.kwonlyargs])
+    return Arity(len(params) - len(func.args.defaults),
+                 None if func.args.vararg else len(params),
+                 shown[1] if len(shown) > 1 else "",
+                 None if func.args.kwarg else names)
+
+
+# -- on the module: which names FTP has ----------------------------------------------
+
+
+def module_gaps(device: Device, kind: str, timeout: float = 30.0) -> str | None:
+    """What the steps call that the module's `kind` ftplib lacks, in one line, or None."""
+    names = sorted({call.method for call in CALLS if call.kind in ("class", "method")})
+    setup = (snippets.STEP_IMPORT.fill(DEVICE_DIR, DEVICE_DIR, STEPS_MODULE)
+             + snippets.FTPLIB_NAMES_FUNC.source)
+    said = device.eval_json(snippets.FTPLIB_NAMES.fill(STEPS_MODULE, kind, CLASS, names),
+                            timeout=timeout, setup=setup)
+    return gaps_line(None if said is None else {name: _said_arity(value)
+                                                for name, value in said.items()})
+
+
+def _said_arity(value: Any) -> Arity | bool | None:
+    """The module's word on one name: null (not there), true (there), or CPython's
+    [co_argcount with self, defaults, takes *args, parameter names, takes **kwargs]."""
+    if not isinstance(value, list):
+        return None if value is None else True
+    count, defaults, star, names, starstar = value
+    return Arity(count - 1 - defaults, None if star else count - 1,
+                 names=None if starstar else tuple(names))

@@ -85,6 +85,9 @@ def _send(device: Device, packed: dict[str, list[bytes]],
     """Push the framed files through one receiver; the (sha256, size) it said of each."""
     repl = device.repl
     repl.start_exec(snippets.PUSH_ZLIB.fill([(r, len(f)) for r, f in packed.items()]))
+    # if the host stops between frames (a Ctrl-C), a zero-length frame ends the receiver
+    # (uzlib refuses an empty stream), and the prompt comes back (RawRepl.settle)
+    repl.owed = 2
     _wait_ack(device, packed)  # the receiver is ready
     done = 0
     for frames in packed.values():

@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     # from now on print() is the module's: it goes down the link
     sys.stdout = module.runtime.stdout
     if args.watch_stdin:
+        # started by a run (VirtualModule), it ends with the run; a Ctrl-C at the run's
+        # terminal reaches it too, but is the run's: the run still cleans up on it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_watch_parent, daemon=True).start()
     module.serve()
 

@@ -27,7 +27,9 @@ def remove_created(created: Created, device: Device, server: Server,
                    reconnect_timeout: float) -> None:
     """Remove what the scenario created; survives a module that rebooted or
     re-enumerated (reconnects once); what cannot be removed is named in one error."""
-    left = remove_on_device(device, list(reversed(created.device_files)), reconnect_timeout)
+    on_module = remove_on_device(device, list(reversed(created.device_files)),
+                                 reconnect_timeout)
+    left = []
     for name in created.server_files:
         try:
             server.remove(name)
@@ -38,9 +40,14 @@ def remove_created(created: Created, device: Device, server: Server,
             server.remove_dir(folder)
         except Exception:  # reported below, with the folder's name
             left.append("server:%s/" % folder)
-    if left:
-        raise HarnessError("clean-up could not remove %s; remove them by hand before the "
-                           "next run" % ", ".join(left))
+    problems = ["could not remove %s; remove them by hand before the next run"
+                % ", ".join(left)] if left else []
+    if on_module:  # all in RUN_DIR, which the next run on the module empties when it starts
+        problems.append("could not remove %s from the module%s; the next run on it removes "
+                        "them when it starts" % (", ".join(on_module),
+                                                 ": %s" % device.lost if device.lost else ""))
+    if problems:
+        raise HarnessError("clean-up " + "; ".join(problems))
 
 
 def remove_on_device(device: Device, paths: list[str], reconnect_timeout: float) -> list[str]:

@@ -36,7 +36,7 @@ from harness.redact import mask_imei
 from harness.wire import snippets
 from harness.wire.layout import DEVICE_DIR, USR, VALUE_PREFIX
 from harness.wire.power import ResetCommand
-from harness.wire.repl import RawRepl
+from harness.wire.repl import MAX_OWED, RawRepl
 from harness.wire.results import StepResult, parse_step_output
 from harness.wire.serial_log import LoggedPort, SerialLog
 
@@ -44,7 +44,6 @@ PUSH_CHUNK = 3072  # payload bytes per exec: 4 KiB of base64, small for the modu
 BINARY_BLOCK = 512  # raw bytes per acknowledged block on the binary path
 BINARY_IN_FLIGHT = 2  # blocks sent ahead of the module's acks: fits any USB CDC buffer
 ACK = b"\x06"
-MAX_OWED = 64 * 1024  # bytes a reconnect sends a cut-off receiver at most
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -115,10 +114,6 @@ class Device:
         self._binary_ok: bool | None = None
         # told (bytes sent, bytes in all) as a push goes (harness/wire/progress.py)
         self.push_progress: Callable[[int, int], None] | None = None
-        # bytes a binary receiver cut off by a lost port still waits for: sent
-        # (as zeros, then Ctrl-C) on reconnect, so it finishes and gives the REPL back
-        self._stdin_owed = 0
-        self._owed_now = 0  # the same, for the push in progress
         # --reset-command: what power-cycles this module when nothing else brings it back
         self.reset_command: ResetCommand | None = None
         self.reconnect_timeout = 30.0
@@ -127,11 +122,16 @@ class Device:
         # hard_deadline, so the harness, not pytest-timeout, ends a test that overruns
         self.step_deadline: float | None = None
         self.hard_deadline: float | None = None
+        # a lost module gets one reconnect window, however many callers ask it back:
+        # (start, end) in time.monotonic; once it has ended with no module, `gone`
+        # says why, and nothing waits for it again in this session
+        self._window: tuple[float, float] | None = None
+        self.gone: str | None = None
 
     @property
     def lost(self) -> str | None:
         """Why the port went away, once it has; None while it is there."""
-        return self.repl.lost
+        return self.gone or self.repl.lost
 
     def cleanup_reserve(self) -> float:
         """Seconds a test must keep for recovery and clean-up after its last step:
@@ -174,50 +174,79 @@ class Device:
     def reconnect(self, timeout: float = 15.0) -> None:
         """Reopen the port after a reset or re-plug (USB ports re-enumerate).
 
-        A port that opens but whose module never gives a prompt is power-cycled
-        with the reset command, if there is one, and reopened once more."""
+        The module has `timeout` seconds from the first call to come back; a later
+        call (the test's clean-up, the next test) waits only what is left of that
+        window, and once it has passed with no module, raises at once: the module
+        is gone for the session (`gone` says why). A port that opens but whose
+        module never gives a prompt is power-cycled with the reset command, if
+        there is one, and reopened once more."""
+        if self.gone:
+            raise DeviceDisconnected(self.gone)
+        if self._window is None:
+            now = time.monotonic()
+            self._window = (now, now + timeout)
         try:
-            self._reopen(timeout)
+            self._reopen(self._window)
         except DeviceDisconnected as exc:
             if self.reset_command is None:
                 raise
+            self.gone = None  # the power switch is the last resort: it gets its own window
             self.power_cycle("not back after a reconnect: %s" % exc)
 
     def power_cycle(self, why: str) -> None:
-        """Run --reset-command, then reopen the port; the report says it happened and why."""
+        """Run --reset-command, then reopen the port; the report says it happened and why.
+        The power cycle opens a fresh reconnect window; when it ends with no module,
+        the module is gone for the session."""
         assert self.reset_command is not None
         said = self.reset_command.run(self.resolved_port)
         self.power_cycles.append("%s power-cycled with --reset-command (%s)%s" % (
             self.port, why, "; it said: " + said if said else ""))
-        self._reopen(self.reconnect_timeout)
+        now = time.monotonic()
+        self._window = (now, now + self.reconnect_timeout)
+        self._reopen(self._window)
 
-    def _reopen(self, timeout: float) -> None:
+    def _reopen(self, window: tuple[float, float]) -> None:
+        """Open the port again until the window (start, end) ends, or the test's time."""
         try:
             self.repl.port.close()
         except Exception:
             pass
-        deadline = time.monotonic() + timeout
+        deadline = window[1]
         if self.hard_deadline is not None:
             deadline = min(deadline, self.hard_deadline)
         last: HarnessError | None = None
-        owed = self._stdin_owed
+        # a receiver cut off by the lost port still waits for bytes: sent (as zeros,
+        # then Ctrl-C) on reconnect, so it finishes and gives the REPL back; more than
+        # MAX_OWED would flood a module that rebooted meanwhile (left to the power cycle)
+        cut_off = self.repl
+        owed = cut_off.owed if cut_off.busy and cut_off.owed <= MAX_OWED else 0
         preamble = b"\x00" * owed + b"\x03" if owed else b""
         while time.monotonic() < deadline:
             try:
                 self.repl, self.resolved_port = _open_repl(self.port, self.log,
                                                            self.repl.prompt_timeout, 1, preamble)
                 self.repl.deadline = self.hard_deadline
-                self._stdin_owed = 0
                 self._binary_ok = None
+                self._window = None
                 return
             except HarnessError as exc:
                 last = exc
                 time.sleep(0.5)  # polling for the port to come back, not a race
-        raise DeviceDisconnected("%s did not come back within %.0f s: %s"
-                                 % (self.port, timeout, last))
+        window_start, window_end = window
+        if time.monotonic() < window_end:  # the test's time ran out first: its window goes on
+            raise DeviceDisconnected("%s did not come back within the test's time left: %s"
+                                     % (self.port, last))
+        # its window is over: nothing waits for it again in this session
+        self.gone = "%s did not come back within %.0f s: %s" % (
+            self.port, window_end - window_start, last or "its time had run out")
+        raise DeviceDisconnected(self.gone)
 
     def close(self) -> None:
+        """Leave the module at its REPL: a step the host stopped waiting for (a Ctrl-C
+        on the bench PC) is interrupted first."""
         try:
+            if self.repl.busy:
+                self.repl.settle()
             self.repl.exit_raw()
         except HarnessError:
             pass
@@ -355,22 +384,11 @@ class Device:
 
     def _push_binary(self, data: bytes, remote: str) -> tuple[str, int] | None:
         """Raw bytes read from stdin by a small receiver, acked block by block."""
-        try:
-            return self._push_binary_blocks(data, remote)
-        except DeviceDisconnected:
-            # more than a few blocks' worth would flood a module that rebooted meanwhile:
-            # that one is left to the power cycle (--reset-command)
-            self._stdin_owed = self._owed_now if self._owed_now <= MAX_OWED else 0
-            raise
-        finally:
-            self._owed_now = 0
-
-    def _push_binary_blocks(self, data: bytes, remote: str) -> tuple[str, int] | None:
         block = BINARY_BLOCK
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
         self.repl.start_exec(snippets.PUSH_BINARY.fill(remote, len(data), block,
                                                        BINARY_IN_FLIGHT))
-        self._owed_now = len(data)  # the receiver runs now: owed until sent
+        self.repl.owed = len(data)  # the receiver runs now: owed until sent
         # The receiver acks once when ready, then once per block; after each ack
         # the host tops up to BINARY_IN_FLIGHT unacked blocks and never sends more,
         # so a receiver that fails knows exactly how many bytes are still coming
@@ -383,6 +401,7 @@ class Device:
                 err = self.repl.read_until(b"\x04", 10.0)
                 if err is None or self.repl.read_until(b">", self.repl.prompt_timeout) is None:
                     self.repl.enter_raw()  # the framing broke: get a clean prompt back
+                self.repl.busy = False
                 trace = (err or b"")[:-1].decode("utf-8", "replace")
                 raise DeviceExecError("binary push to %s:%s failed: %s" % (
                     self.port, remote, DeviceExecError.last_line(trace) or "an error"), trace)
@@ -392,7 +411,7 @@ class Device:
             acked += 1
             while sent < len(blocks) and sent - max(acked, 0) < BINARY_IN_FLIGHT:
                 self.repl.write(blocks[sent])
-                self._owed_now -= len(blocks[sent])
+                self.repl.owed -= len(blocks[sent])
                 sent += 1
             self.progress(min(max(acked, 0) * block, len(data)), len(data))
         return self.finish_push("binary push to %s" % remote)

@@ -32,6 +32,7 @@ REPL_REFUSED = b"REPL refuse"
 CTRL_A, CTRL_B, CTRL_C, CTRL_D = b"\x01", b"\x02", b"\x03", b"\x04"
 PASTE_OK, PASTE_REFUSED = b"R\x01", b"R\x00"
 PLAIN_RAW_CHUNK = 256  # plain raw REPL has no flow control: small writes
+MAX_OWED = 64 * 1024  # bytes sent at most to end a receiver the host stopped feeding
 ERROR_LINE = re.compile(rb"^(Traceback|[A-Za-z_.]+(Error|Exception|Interrupt|Exit)\b)", re.M)
 
 
@@ -47,6 +48,12 @@ class RawRepl:
         # no wait runs past this moment (time.monotonic), whatever its own timeout:
         # the test's ceiling less a margin (Device.set_deadlines)
         self.deadline: float | None = None
+        # code sent by start_exec has not given the prompt back: the host stopped
+        # waiting for it (a Ctrl-C on the bench PC, a lost port) while it ran
+        self.busy = False
+        # while busy: the bytes a receiver reading stdin with Ctrl-C off still waits
+        # for, which end it (the pushes of Device and zpush keep it up to date)
+        self.owed = 0
 
     # -- reading ---------------------------------------------------------
 
@@ -144,6 +151,7 @@ class RawRepl:
                 self.read_until(SOFT_REBOOT, self.prompt_timeout / 2)
             self.write(CTRL_A)
             if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None and self._sync():
+                self.busy = False
                 return
         raise DeviceNotResponding(
             "no raw REPL prompt on %s after %d tries; is the module plugged in and "
@@ -173,17 +181,20 @@ class RawRepl:
                 self.read_until(RAW_PROMPT, timeout) is None or not self._sync():
             raise DeviceNotResponding(
                 "%s did not come back from a soft reboot within %.0f s" % (self.name, timeout))
+        self.busy = False
 
     def recover(self) -> str:
         """Stop whatever runs and get back to the raw prompt; says how it was done."""
         for _ in range(2):
             self.write(CTRL_C)
             if self.read_until(CTRL_D + b">", self.prompt_timeout) is not None:
+                self.busy = False
                 return "interrupted with Ctrl-C"
         self.write(CTRL_D)
         if self.read_until(SOFT_REBOOT, self.prompt_timeout) is not None:
             self.write(CTRL_C + CTRL_A)
             if self.read_until(RAW_PROMPT, self.prompt_timeout) is not None and self._sync():
+                self.busy = False
                 return "Ctrl-C was ignored; recovered with a soft reboot"
         raise DeviceNotResponding(
             "%s ignores Ctrl-C and Ctrl-D: power-cycle the module (or reset it from its AT "
@@ -196,10 +207,22 @@ class RawRepl:
         self.start_exec(code)
         return self.finish_exec(timeout)
 
+    def settle(self) -> str:
+        """The raw prompt back from code the host stopped waiting for: a receiver gets
+        the bytes it still waits for (MAX_OWED at most), then it is interrupted."""
+        if 0 < self.owed <= MAX_OWED:
+            self.write(b"\x00" * self.owed)
+        self.owed = 0
+        return self.recover()
+
     def start_exec(self, code: str | bytes) -> None:
-        """Send code; it is running on the module when this returns."""
+        """Send code; it is running on the module when this returns. Code sent
+        before and left running (the host was interrupted) is settled first."""
         data = code.encode() if isinstance(code, str) else code
+        if self.busy:
+            self.settle()
         self.drain()
+        self.busy, self.owed = True, 0
         self._send_code(data)
 
     def finish_exec(self, timeout: float) -> tuple[bytes, bytes]:
@@ -215,6 +238,7 @@ class RawRepl:
             raise DeviceTimeout("code on %s did not finish within %.1f s (%s)"
                                 % (self.name, timeout, how))
         self.read_until(b">", self.prompt_timeout)
+        self.busy = False
         err = err[:-1]
         if not ERROR_LINE.search(err):
             out, err = out + err, b""  # unsolicited lines, not an error of our code

@@ -238,6 +238,33 @@ def step_run(module: str, step: str, args: dict[str, Any]) -> str:
 # after STEP_IMPORT: import an ftplib kind the way every step will (harness/deploy/ftplib_check.py)
 LOAD_FTPLIB = Snippet("%s.load_ftplib(%r)\n", ("hil_ftp", "bundled"))
 
+# Which of `names` an ftplib's class has (harness/deploy/ftplib_check.py): null for
+# one it lacks, true for one it has, or, where functions carry __code__ (CPython;
+# not MicroPython 1.13), [positional parameters with self, defaults, takes *args,
+# parameter names, takes **kwargs]. null: no class.
+FTPLIB_NAMES_FUNC = Snippet("""
+def _hil_ftp_names(lib, cls, names):
+    c = getattr(lib, cls, None)
+    if c is None:
+        return None
+    said = {}
+    for n in names:
+        f = getattr(c, n, None)
+        k = getattr(f, '__code__', None)
+        if f is None:
+            said[n] = None
+        elif k is None:
+            said[n] = True
+        else:
+            said[n] = [k.co_argcount, len(getattr(f, '__defaults__', None) or ()),
+                       bool(k.co_flags & 4),
+                       list(k.co_varnames[:k.co_argcount + k.co_kwonlyargcount]),
+                       bool(k.co_flags & 8)]
+    return said
+""")
+FTPLIB_NAMES = Snippet("_hil_ftp_names(%s.load_ftplib(%r), %r, %r)",
+                       ("hil_ftp", "user", "FTP", ["connect", "login", "retrbinary"]))
+
 
 # -- payloads and precompiled scripts ------------------------------------
 

@@ -7,4 +7,5 @@
     transcript.py       the timestamped record of every command and reply
     faults.py           the faults that can be injected, checked once
     server.py           FtpServer: one account, one IOLoop in its own thread
+    run_folders.py      a run's home folder, removed at its end, swept after a run that was stopped
 """
