@@ -23,7 +23,6 @@ from lost_module_demo import CASES, DEMO, NEVER
 from support import pytest_html_data
 
 from harness.emulator import VirtualModule
-
 from tests import warm_python
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,13 @@ runs, most of which end at the door in a fraction of that. Here each run is a fo
 interpreter per test process (the zygote) that has imported what every run imports
 anyway, and nothing else:
 
-- only modules a run imports itself, and none that pytest rewrites for its asserts
-  (conftest files, test modules, `pytest_plugins`, the plugins of installed packages):
-  those a run imports fresh, as it would;
-- the zygote runs no code of the harness and no pytest: module state is as fresh as right
-  after those imports;
+- the modules a run imports before its first option: pytest, pyserial, pyftpdlib, the
+  harness; the installed pytest plugins and the project's `pytest_plugins` (fixtures/)
+  through pytest's own assertion-rewriting import hook, as a run imports them (so a run
+  finds them rewritten, as it would have rewritten them itself); conftest files and test
+  modules a run imports itself;
+- the zygote runs no code of the harness and no pytest session: module state is as fresh
+  as right after those imports;
 - the run gets its own working folder, environment, argv, sys.path[0] and stdin
   (/dev/null), as `python -m MODULE` in that folder would, and ends as an interpreter
   ends (non-daemon threads joined, atexit handlers run, streams flushed), with its exit
@@ -55,21 +57,41 @@ PRELOAD = (
     "harness.deploy.scripts", "harness.deploy.ftplib_check", "harness.report",
     "harness.scenario.run", "harness.servers.factory", "harness.wire.device", "harness.cli",
 )
-# what pytest imports itself to rewrite its asserts: never preloaded
-OWN_TESTS = ("conftest", "fixtures", "tests", "scenarios")
 
 
-def _rewritten_by_pytest() -> set[str]:
-    """Top-level names pytest marks for assert rewriting: every installed plugin's."""
+def _preload_plugins() -> set[str]:
+    """The installed pytest plugins and the project's `pytest_plugins`, imported through
+    pytest's assertion-rewriting hook as a run imports them; the names of those modules.
+    Nothing (a run imports them itself) where this pytest does it differently."""
+    import importlib
     import importlib.metadata
 
-    from _pytest.config import _iter_rewritable_modules
+    try:
+        from _pytest.assertion import install_importhook
+        from _pytest.assertion.rewrite import AssertionRewritingHook
+        from _pytest.config import _iter_rewritable_modules, get_config
 
-    names: set[str] = set(OWN_TESTS)
-    for dist in importlib.metadata.distributions():
-        if any(ep.group == "pytest11" for ep in dist.entry_points):
-            names.update(_iter_rewritable_modules([str(f) for f in dist.files or []]))
-    return {name.split(".")[0] for name in names}
+        hook = install_importhook(get_config())
+    except Exception:
+        return set()
+    try:
+        plugins = [ep for dist in importlib.metadata.distributions()
+                   for ep in dist.entry_points if ep.group == "pytest11"]
+        for ep in plugins:  # what pytest marks before it loads the plugins
+            hook.mark_rewrite(*_iter_rewritable_modules(
+                [str(f) for f in ep.dist.files or []] if ep.dist else []))
+        for ep in plugins:
+            ep.load()
+        conftest = importlib.import_module("conftest")  # the project's, for its plugin list
+        del sys.modules["conftest"]  # a run imports its conftest files afresh
+        own = list(getattr(conftest, "pytest_plugins", []))
+        hook.mark_rewrite(*own)
+        for name in own:
+            importlib.import_module(name)
+    finally:
+        sys.meta_path.remove(hook)  # a run installs its own
+    return {name for name, module in sys.modules.items()
+            if isinstance(getattr(module, "__loader__", None), AssertionRewritingHook)}
 
 
 # -- the zygote (this file run as a program) ---------------------------------------------
@@ -116,12 +138,9 @@ def zygote() -> None:
     sys.path[0] = str(ROOT)
     import importlib
 
-    skip = _rewritten_by_pytest()
     for name in PRELOAD:
-        if name.split(".")[0] not in skip:
-            importlib.import_module(name)
-    wrongly = sorted(n for n in sys.modules if n.split(".")[0] in skip)
-    assert not wrongly, "preloaded what pytest rewrites: %s" % wrongly
+        importlib.import_module(name)
+    _preload_plugins()
     assert threading.active_count() == 1, "the zygote must not fork with threads running"
     sys.stdout.flush()
     sys.stderr.flush()
