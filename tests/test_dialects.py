@@ -6,8 +6,8 @@ and to ours speaking its dialect, with the same folders (a writable one, a read-
 and, where a mount namespace is allowed, one on a 64 KiB disk). Every reply must have the
 same codes and lines (a multi-line reply stays one), the same words once digits and the
 account name are set aside, and what a client reads must be equal: the 213 size, the 257
-path, the 227 address, the 150's byte count, NLST's names, LIST's style, RETR's bytes.
-IIS and FileZilla cannot run here; their replies are copied from public sources (quoted
+path, the 227 address, the 150's byte count, NLST's names, LIST's style, RETR's bytes
+(a long run of its own: `pytest tests -m real_servers`). IIS and FileZilla cannot run here; their replies are copied from public sources (quoted
 in harness/servers/dialects.py), and the tests below check that ours says them.
 """
 
@@ -114,6 +114,9 @@ def differences(theirs: list[Exchange], ours: list[Exchange],
     return found
 
 
+# the real servers make a wrong password wait (vsftpd through PAM about 2 s, Pure-FTPd
+# about 5 s): a long run of its own (-m real_servers)
+@pytest.mark.real_servers
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", RECORDED)
 def test_the_dialect_answers_as_the_real_server_does(kind: str, tmp_path: Path) -> None:
