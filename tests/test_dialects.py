@@ -7,8 +7,9 @@ and, where a mount namespace is allowed, one on a 64 KiB disk). Every reply must
 same codes and lines (a multi-line reply stays one), the same words once digits and the
 account name are set aside, and what a client reads must be equal: the 213 size, the 257
 path, the 227 address, the 150's byte count, NLST's names, LIST's style, RETR's bytes
-(a long run of its own: `pytest tests -m real_servers`). IIS and FileZilla cannot run here; their replies are copied from public sources (quoted
-in harness/servers/dialects.py), and the tests below check that ours says them.
+(a long run of its own: `pytest tests -m real_servers`). IIS and FileZilla cannot run
+here; their replies are copied from public sources (quoted in harness/servers/dialects.py),
+and the tests below check that ours says them.
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ anyway, and nothing else:
   modules a run imports itself;
 - the zygote runs no code of the harness and no pytest session: module state is as fresh
   as right after those imports;
-- the run gets its own working folder, environment, argv, sys.path[0] and stdin
-  (/dev/null), as `python -m MODULE` in that folder would, and ends as an interpreter
-  ends (non-daemon threads joined, atexit handlers run, streams flushed), with its exit
-  code, or minus the signal that ended it.
+- the run gets its own working folder, environment, argv, stdin (/dev/null) and the head
+  of sys.path (the folder, then its PYTHONPATH), as `python -m MODULE` there would, and
+  ends as an interpreter ends (non-daemon threads joined, atexit handlers run, streams
+  flushed), with its exit code, or minus the signal that ended it.
 
-A run that needs an interpreter started differently (PYTHON* variables other than the
-zygote's, another program than `python -m pytest|harness`), a run while the zygote is
+A run that needs an interpreter started differently (PYTHON* variables but PYTHONPATH
+other than the zygote's, another program than `python -m pytest|harness`), a run while the zygote is
 busy with another (threads), and every run where there is no os.fork (Windows) start cold,
 as subprocess.run would.
 """
@@ -123,11 +123,13 @@ def _become_the_run(request: dict[str, Any]) -> None:
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
+    head = _head_length(os.environ.get("PYTHONPATH", ""))  # the zygote's own
     os.environ.clear()
     os.environ.update(request["env"])
     tempfile.tempdir = None  # read from TMPDIR again, as a new interpreter would
     sys.argv = ["-m", *request["args"]]
-    sys.path[0] = os.getcwd()  # what `python -m` puts first
+    # what `python -m` puts first: the folder, then PYTHONPATH's entries made absolute
+    sys.path[:head] = [os.getcwd(), *_pythonpath(os.environ.get("PYTHONPATH", ""))]
     import runpy
 
     runpy._run_module_as_main(request["module"])  # type: ignore[attr-defined]
@@ -158,9 +160,20 @@ def zygote() -> None:
 # -- the client (the test process) ----------------------------------------------------------
 
 
+def _pythonpath(value: str) -> list[str]:
+    """PYTHONPATH's entries as an interpreter puts them on sys.path (an empty one: '.')."""
+    return [os.path.abspath(entry) for entry in value.split(os.pathsep)] if value else []
+
+
+def _head_length(zygote_pythonpath: str) -> int:
+    """How many entries at the head of the zygote's sys.path a run replaces."""
+    return 1 + len(_pythonpath(zygote_pythonpath))
+
+
 def _interpreter_env(env: Mapping[str, str]) -> dict[str, str]:
-    """What an interpreter reads at its start (the rest a run reads when it runs)."""
-    return {k: v for k, v in env.items() if k.startswith("PYTHON")}
+    """What an interpreter reads at its start (the rest a run reads when it runs); the
+    run sets PYTHONPATH's part, sys.path, itself."""
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONPATH"}
 
 
 class Zygote:
