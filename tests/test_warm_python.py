@@ -19,13 +19,19 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="warm runs need 
 PROBE = '''
     import atexit, os, sys, threading, time
 
+    def say(*words):
+        print(*words, flush=True)
+        with open(os.environ["WARM_PROBE_OUT"], "a") as out:  # what an xdist worker saw
+            print(*words, file=out)
+
     def test_sees():
-        print("PROBE cwd", os.getcwd())
-        print("PROBE path", sys.path[:3])
-        print("PROBE argv0", os.path.basename(sys.argv[0]))
-        print("PROBE env", os.environ.get("WARM_PROBE"), "PYTEST_XDIST_WORKER" in os.environ)
-        print("PROBE stdin", sys.stdin.read())
-        print("PROBE main", sys.modules["__main__"].__spec__.name)
+        say("PROBE cwd", os.getcwd())
+        say("PROBE path", sys.path[:3])
+        say("PROBE argv0", os.path.basename(sys.argv[0]))
+        say("PROBE env", os.environ.get("WARM_PROBE"))
+        if "PYTEST_XDIST_WORKER" not in os.environ:  # a worker's stdin is xdist's channel
+            say("PROBE stdin", sys.stdin.read())
+        say("PROBE main", getattr(sys.modules["__main__"].__spec__, "name", None))
         atexit.register(lambda: print("PROBE atexit", flush=True))
         threading.Thread(target=lambda: (time.sleep(0.2), print("PROBE thread", flush=True))
                          ).start()
@@ -43,8 +49,10 @@ def _probe_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith("PROBE")]
 
 
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "1"]], ids=["alone", "xdist"])
 @pytest.mark.parametrize("pythonpath", [None, "extra::rel"])
-def test_a_warm_run_sees_what_a_cold_one_does(tmp_path: Path, pythonpath: str | None) -> None:
+def test_a_warm_run_sees_what_a_cold_one_does(tmp_path: Path, pythonpath: str | None,
+                                               workers: list[str]) -> None:
     probe = tmp_path / "test_probe.py"
     probe.write_text(textwrap.dedent(PROBE))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -53,17 +61,24 @@ def test_a_warm_run_sees_what_a_cold_one_does(tmp_path: Path, pythonpath: str | 
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-s",
-           "-q", "-p", "no:xdist", "-k", "sees", str(probe)]
-    cold = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
-    before = warm_python.child_cpu
-    warm = warm_python.run(cmd, cwd=tmp_path, env=env, timeout=120)
-    assert warm_python.child_cpu > before, "the run did not go through the zygote"
-    assert warm.returncode == cold.returncode == 0, warm.stdout + warm.stderr
-    lines = _probe_lines(warm.stdout)
-    assert lines == _probe_lines(cold.stdout), (warm.stdout, cold.stdout)
-    assert "PROBE thread" in lines and lines[-1] == "PROBE atexit", lines
-    assert "PROBE env yes False" in lines
+           "-q", *workers, "-k", "sees", str(probe)]
+    seen = {}
+    for kind in ("cold", "warm"):
+        env["WARM_PROBE_OUT"] = str(tmp_path / kind)
+        if kind == "cold":
+            done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=120)
+        else:
+            before = warm_python.child_cpu
+            done = warm_python.run(cmd, cwd=tmp_path, env=env, timeout=120)
+            assert warm_python.child_cpu > before, "the run did not go through the zygote"
+        assert done.returncode == 0, done.stdout + done.stderr
+        seen[kind] = ((tmp_path / kind).read_text().splitlines(), _probe_lines(done.stdout))
+    assert seen["warm"] == seen["cold"]
+    said, printed = seen["warm"]
+    assert "PROBE env yes" in said
+    if "-n" not in workers:  # the run's own interpreter ended as one does
+        assert "PROBE thread" in printed and printed[-1] == "PROBE atexit", printed
 
 
 def test_exit_codes_and_timeouts_are_a_cold_runs(tmp_path: Path) -> None:

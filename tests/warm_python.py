@@ -10,8 +10,9 @@ anyway, and nothing else:
 - the modules a run imports before its first option: pytest, pyserial, pyftpdlib, the
   harness; the installed pytest plugins and the project's `pytest_plugins` (fixtures/)
   through pytest's own assertion-rewriting import hook, as a run imports them (so a run
-  finds them rewritten, as it would have rewritten them itself); conftest files and test
-  modules a run imports itself;
+  finds them rewritten, as it would have rewritten them itself); conftest files, test
+  modules and a plugin that keeps what it found at its import (xdist: sys.path, for its
+  workers) a run imports itself;
 - the zygote runs no code of the harness and no pytest session: module state is as fresh
   as right after those imports;
 - the run gets its own working folder, environment, argv, stdin (/dev/null) and the head
@@ -59,6 +60,12 @@ PRELOAD = (
 )
 
 
+# plugins that keep, at their import, what the interpreter started with: a run imports them
+IMPORT_STATE = (
+    "xdist",  # xdist/plugin.py: _sys_path = list(sys.path), the sys.path of its workers
+)
+
+
 def _preload_plugins() -> set[str]:
     """The installed pytest plugins and the project's `pytest_plugins`, imported through
     pytest's assertion-rewriting hook as a run imports them; the names of those modules.
@@ -76,7 +83,8 @@ def _preload_plugins() -> set[str]:
         return set()
     try:
         plugins = [ep for dist in importlib.metadata.distributions()
-                   for ep in dist.entry_points if ep.group == "pytest11"]
+                   for ep in dist.entry_points if ep.group == "pytest11"
+                   and ep.module.split(".")[0] not in IMPORT_STATE]
         for ep in plugins:  # what pytest marks before it loads the plugins
             hook.mark_rewrite(*_iter_rewritable_modules(
                 [str(f) for f in ep.dist.files or []] if ep.dist else []))
