@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests import warm_python
+from tests.support import session_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 120  # seconds for one small run
@@ -47,10 +48,11 @@ def run_scenarios(folder: Path, workers: int = 0) -> Path:
 
 @pytest.fixture(scope="session")
 def real_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Two real runs' report folders; the first ran on two pytest-xdist workers."""
-    base = tmp_path_factory.getbasetemp() / "hil-real-runs"
-    return [run_scenarios(base / f"run{i}", workers=2 if i == 0 else 0).parent
-            for i in range(REAL_RUNS)]
+    """Two real runs' report folders; the first ran on two pytest-xdist workers. Made
+    once per session: the tests only read them (and copy them to change a copy)."""
+    with session_folder(tmp_path_factory, "hil-real-runs") as base:
+        return [run_scenarios(base / f"run{i}", workers=2 if i == 0 else 0).parent
+                for i in range(REAL_RUNS)]
 
 
 def read(path: Path) -> dict[str, Any]:

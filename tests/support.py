@@ -4,21 +4,38 @@ reading a pytest-html report's data."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib.util
 import json
+import os
 import re
 import socket
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import filelock
 
 # An exporter of the tests refuses a second client after this, not after its HANDOVER (2 s,
 # harness/ports/exporter.py). The hand-over covers a client that is just leaving (its reader
 # stops within POLL, 0.2 s): 1 s still does, and the tests check the refusal, not its wait.
 QUICK_HANDOVER = 1.0
+
+
+@contextlib.contextmanager
+def session_folder(tmp_path_factory: Any, name: str) -> Iterator[Path]:
+    """A folder of this session that every xdist worker sees (the workers' base folders
+    sit in one), held under a lock while the block runs: the first worker fills it, the
+    others wait and find it filled. Without xdist, in the base folder."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # <session>/popen-gwN -> <session>
+    with filelock.FileLock(str(root / (name + ".lock"))):
+        yield root / name
 
 
 def free_port() -> int:

@@ -33,7 +33,7 @@ from harness.scenario import Transfer
 from harness.scenario.checksums import Checksums
 from harness.wire.results import StepResult
 from tests import warm_python
-from tests.support import pytest_html_data
+from tests.support import pytest_html_data, session_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 120  # seconds for one reporting run of a handful of scenarios
@@ -517,7 +517,8 @@ def run_reporting_pytest(base: Path, workers: int = 0) -> ReportRun:
 
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory: pytest.TempPathFactory) -> ReportRun:
-    run = run_reporting_pytest(tmp_path_factory.getbasetemp() / "hil-report-run")
+    with session_folder(tmp_path_factory, "hil-report-run") as base:  # read, never changed
+        run = run_reporting_pytest(base)
     assert run.returncode == 1, "expected exactly the demo failure:\n" + run.output[-4000:]
     assert run.passwords, "the secret recorder saw no ftp_server:\n" + run.output[-2000:]
     return run

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from harness.redact import scan_for_secrets
+from tests.support import session_folder
 from tests.test_report import ROOT, ReportRun, run_reporting_pytest
 
 
@@ -232,7 +233,8 @@ class Chromium:
 
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory: pytest.TempPathFactory) -> ReportRun:
-    run = run_reporting_pytest(tmp_path_factory.getbasetemp() / "hil-report-run")
+    with session_folder(tmp_path_factory, "hil-report-run") as base:  # test_report.py's too
+        run = run_reporting_pytest(base)
     assert run.returncode == 1, "expected exactly the demo failure:\n" + run.output[-4000:]
     return run
 
