@@ -258,6 +258,7 @@ def power_switch(module) -> str:
 
 def test_a_module_deaf_to_ctrl_c_and_ctrl_d_needs_a_power_cycle(start_module) -> None:
     dev = open_device(start_module)
+    dev.repl.prompt_timeout = 0.5  # every wait of the recovery times out here: on purpose
     with pytest.raises(DeviceNotResponding, match="ignores Ctrl-C and Ctrl-D"):
         dev.exec(HUNG_FOR_GOOD, timeout=0.5)
     assert dev.power_cycles == []
