@@ -676,3 +676,15 @@ def test_reports_are_complete_under_xdist(tmp_path: Path) -> None:
     assert env["Firmware"] == summary["modules"][0]["firmware"]
     assert ("Modules" in env) == (len(workers) > 1)
     assert scan_for_secrets([run.folder], run.passwords) == []
+
+
+def test_the_partial_summary_is_the_document_json_dumps_would_write() -> None:
+    # fixtures/reporting.py rewrites summary.json after every test with each scenario's
+    # record encoded once: the text must be what json.dumps gives for the whole document
+    from fixtures.reporting import _dumps, _Verbatim
+
+    records = [{"nodeid": "a::b[ü]", "ms": 1.5, "extra": {"x": [1, None]}}, {"nodeid": "c"}]
+    document = {"schema": 2, "scenarios": records, "partial": {"finished": 2, "tests": {}}}
+    spliced = dict(document, scenarios=_Verbatim(
+        "[%s]" % ", ".join(json.dumps(r) for r in records)))
+    assert _dumps(spliced) == json.dumps(document)
