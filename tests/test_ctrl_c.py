@@ -71,7 +71,8 @@ def at_its_repl(module: VirtualModule) -> bool:
         port.close()
 
 
-@pytest.mark.parametrize("presses", [1, 2])
+# a run and the next each: the second Ctrl-C is a long run of its own (-m end_to_end)
+@pytest.mark.parametrize("presses", [1, pytest.param(2, marks=pytest.mark.end_to_end)])
 def test_ctrl_c_mid_scenario_cleans_up_and_the_next_run_starts_normally(
         tmp_path: Path, presses: int) -> None:
     demo = write_demo(tmp_path, DEMO)

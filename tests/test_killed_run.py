@@ -81,6 +81,7 @@ FIRST_TEST_HANGS = """
 """
 
 
+@pytest.mark.end_to_end  # the same cut as above, in the test that claims the module
 def test_the_first_test_of_a_process_is_cut_short_too(tmp_path: Path) -> None:
     # the module is claimed inside the first test, after pytest-timeout's timer started
     demo = tmp_path / "test_first_hangs.py"

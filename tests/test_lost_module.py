@@ -41,6 +41,7 @@ VANISHING = """
 """
 
 
+@pytest.mark.end_to_end  # the quick suite's lost module: the [step] case below
 def test_run_stops_cleanly_when_the_module_does_not_come_back(tmp_path: Path) -> None:
     demo = tmp_path / "test_vanishing_module.py"
     demo.write_text(textwrap.dedent(VANISHING))
@@ -107,6 +108,7 @@ HUNG_FOR_GOOD = """
 """
 
 
+@pytest.mark.end_to_end  # the power cycle itself: tests/test_bench_link.py, in the quick suite
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="the virtual module's power "
                     "switch is SIGUSR2, which Windows lacks")
 def test_reset_command_power_cycles_and_the_report_says_why(tmp_path: Path) -> None:
@@ -127,7 +129,11 @@ def test_reset_command_power_cycles_and_the_report_says_why(tmp_path: Path) -> N
     assert "ignores Ctrl-C and Ctrl-D" in report, report  # and why
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+# a window and a run each: the quick suite takes the module lost during a step, and the
+# long run (-m end_to_end) the other moments
+@pytest.mark.parametrize("case", [
+    case if case == "step" else pytest.param(case, marks=pytest.mark.end_to_end)
+    for case in sorted(CASES)])
 def test_a_lost_module_is_waited_for_once_and_the_run_ends_with_one_line(
         tmp_path: Path, case: str) -> None:
     chosen = CASES[case]

@@ -161,7 +161,8 @@ def test_each_worker_gets_its_own_virtual_module_account_and_home(tmp_path: Path
     assert len(probes(tmp_path, "probe_needs_what_the_modules_have")) == 2
 
 
-@pytest.mark.parametrize("given, first_run", [((), 2), (("--maxschedchunk", "5"), 5)])
+@pytest.mark.parametrize("given, first_run", [
+    ((), 2), pytest.param(("--maxschedchunk", "5"), 5, marks=pytest.mark.end_to_end)])
 def test_workers_are_sent_two_tests_at_a_time_unless_told_otherwise(
         tmp_path: Path, given: tuple[str, ...], first_run: int) -> None:
     # a worker sent a long run of neighbouring tests (the long fault scenarios sit
@@ -180,6 +181,7 @@ def eval_dict(text: str) -> dict[str, Any]:
     return ast.literal_eval(text)
 
 
+@pytest.mark.end_to_end  # unfit modules leave the pool: tests/test_pool.py, in the quick suite
 def test_an_unfit_module_leaves_the_pool_and_the_run_goes_on(start_module,
                                                              tmp_path: Path) -> None:
     a = start_module(model="EC600U")
@@ -235,6 +237,7 @@ def test_no_module_left_ends_the_run_with_one_error(start_module, tmp_path: Path
     assert "Traceback" not in run.output and "INTERNALERROR" not in run.output
 
 
+@pytest.mark.end_to_end
 def test_a_worker_that_finds_no_module_stops_the_run(start_module, tmp_path: Path) -> None:
     only = start_module()
     # --tx is taken as given (only -n is fitted to the pool): two workers, one module.
