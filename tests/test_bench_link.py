@@ -24,6 +24,10 @@ from harness.wire.power import ResetCommand, ResetCommandError
 from harness.wire.serial_log import SerialLog
 
 NOISE = ["+CREG: 1", "+CSQ: 23,99", "app: heartbeat > ok"]
+# a program that never ends without spending a core while the host's recovery waits its
+# seconds out (a busy `while True: pass`, what test_step_past_its_timeout_... interrupts,
+# would take one from the tests beside it)
+IDLE_HANG = "import utime\nwhile True:\n    utime.sleep_ms(5)"
 
 
 def open_device(start_module, **config) -> Device:
@@ -95,8 +99,9 @@ def test_step_past_its_timeout_is_interrupted_and_the_next_runs(start_module) ->
 def test_hang_that_ignores_ctrl_c_is_recovered_by_soft_reboot(start_module) -> None:
     dev = open_device(start_module, ignore_ctrl_c=True)
     dev.exec("marker = 1")
+    dev.repl.prompt_timeout = 0.5  # two of the recovery's waits time out by design
     with pytest.raises(DeviceTimeout, match="recovered with a soft reboot"):
-        dev.exec("while True:\n    pass", timeout=0.5)
+        dev.exec(IDLE_HANG, timeout=0.5)
     assert dev.eval_json("'next'") == "next"
     with pytest.raises(DeviceExecError, match="NameError"):
         dev.exec("print(marker)")  # the soft reboot cleared the globals
@@ -247,7 +252,7 @@ def test_control_bytes_in_flight_never_hide_a_full_disk(start_module) -> None:
     assert b"KeyboardInterrupt" not in dev.log.raw(direction="<<")
 
 
-HUNG_FOR_GOOD = "import micropython\nmicropython.kbd_intr(-1)\nwhile True:\n    pass"
+HUNG_FOR_GOOD = "import micropython\nmicropython.kbd_intr(-1)\n" + IDLE_HANG
 
 
 def power_switch(module) -> str:
@@ -271,6 +276,7 @@ def test_reset_command_power_cycles_a_module_nothing_else_brings_back(start_modu
     dev = open_device(lambda **c: module)
     dev.reset_command = ResetCommand(power_switch(module))
     dev.exec("marker = 1")
+    dev.repl.prompt_timeout = 0.5  # three of the recovery's waits time out by design
     with pytest.raises(DeviceTimeout, match="power-cycled with --reset-command"):
         dev.exec(HUNG_FOR_GOOD, timeout=0.5)
     assert len(dev.power_cycles) == 1 and "ignores Ctrl-C and Ctrl-D" in dev.power_cycles[0]

@@ -34,7 +34,7 @@ HUNG_STEP = """
 
     @pytest.mark.timeout(8)
     def test_demo_a_step_hangs_past_the_ceiling(device):
-        device.exec("while True:\\n    pass", timeout=120)
+        device.exec("import utime\\nwhile True:\\n    utime.sleep_ms(5)", timeout=120)
 
     def test_demo_the_next_one_runs(device):
         assert device.eval_json("'next'") == "next"
@@ -77,7 +77,7 @@ FIRST_TEST_HANGS = """
 
     @pytest.mark.timeout(8)
     def test_demo_the_first_test_hangs(device):
-        device.exec("while True:\\n    pass", timeout=120)
+        device.exec("import utime\\nwhile True:\\n    utime.sleep_ms(5)", timeout=120)
 """
 
 
