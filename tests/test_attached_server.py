@@ -79,6 +79,9 @@ def test_session_folder_holds_everything_and_goes_at_the_end(vsftpd: RealServer)
     assert (vsftpd.root / "other.txt").exists()
 
 
+# vsftpd (through PAM) holds a wrong password's 530 back about 2 s: a long run of its own
+# (the quick suite's wrong password: tests/test_bad_input.py, on a pyftpdlib server)
+@pytest.mark.real_servers
 def test_wrong_password_names_the_variable(vsftpd: RealServer) -> None:
     server = vsftpd.attach(password="not-" + vsftpd.password)
     with pytest.raises(AttachedServerError, match="login refused for .*%s" % PASSWORD_ENV):
