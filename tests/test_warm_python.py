@@ -49,8 +49,9 @@ def _probe_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith("PROBE")]
 
 
-@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "1"]], ids=["alone", "xdist"])
-@pytest.mark.parametrize("pythonpath", [None, "extra::rel"])
+@pytest.mark.parametrize("pythonpath, workers", [
+    (None, ["-p", "no:xdist"]), ("extra::rel", ["-p", "no:xdist"]), ("extra::rel", ["-n", "1"])],
+    ids=["alone", "pythonpath", "pythonpath-xdist"])
 def test_a_warm_run_sees_what_a_cold_one_does(tmp_path: Path, pythonpath: str | None,
                                                workers: list[str]) -> None:
     probe = tmp_path / "test_probe.py"
