@@ -81,7 +81,9 @@ def test_each_scenario_carries_its_evidence_and_facts_and_the_run_its_environmen
 
 
 def test_without_alluredir_nothing_is_written_for_allure(tmp_path: Path) -> None:
-    proc = run_pytest(tmp_path, *SCENARIOS, "-k", "upload_binary", "-p", "no:allure_pytest")
+    # one process (the -n 2 above is the last word only where allure writes)
+    proc = run_pytest(tmp_path, *SCENARIOS, "-k", "upload_binary", "-p", "no:allure_pytest",
+                      "-n", "0")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert not list(tmp_path.rglob("environment.properties"))
     assert not list(tmp_path.rglob("*-result.json"))

@@ -202,6 +202,7 @@ def test_an_unfit_module_leaves_the_pool_and_the_run_goes_on(start_module,
     assert "b (%s, EG912U) ran " % b.port in run.output
 
 
+@pytest.mark.end_to_end  # selection by label and firmware: tests/test_pool.py, quick suite
 def test_labels_and_firmware_pick_modules_without_xdist(start_module, tmp_path: Path) -> None:
     a = start_module(model="EC600U")
     b = start_module(model="EG912U", firmware="EG912UGLAAR01A03M08")
