@@ -22,8 +22,10 @@ from harness.micropython.gate import first_syntax_violation
 
 from .config import ModuleConfig
 from .cpython_fw import build_builtin_modules
+from .cpython_fw.ftplib_net import firmware_ftplib
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS, SoftRebootRequest
+from .netplan import NetworkPlan, plan_for
 from .utf8_codec import CODEC_HELPER, codec_call, compile_utf8_only
 
 DEFAULT_PATH = ["", "/usr"]
@@ -101,8 +103,10 @@ class DeviceStdout:
 
 class DeviceRuntime:
     def __init__(self, config: ModuleConfig, root: Path, send: Callable[[bytes], None],
-                 stdin: InputQueue) -> None:
+                 stdin: InputQueue, network: NetworkPlan | None = None) -> None:
         self.config = config
+        self.network = network or plan_for(config)
+        self._ftplib: types.ModuleType | None = None
         self.fs = DeviceFs(root, config.usr_bytes, config.block_size)
         self.stdout = DeviceStdout(send)
         self.stdin = stdin
@@ -185,9 +189,10 @@ class DeviceRuntime:
         if found is not None:
             return self._load_device_file(name, found)
         if name == "ftplib" and self.config.firmware_ftplib:
-            import ftplib  # the firmware's own ftplib: CPython's, in emulation
-
-            return ftplib
+            # the firmware's own ftplib: CPython's, in emulation, on the module's network
+            if self._ftplib is None:
+                self._ftplib = firmware_ftplib(self.network)
+            return self._ftplib
         raise ImportError("no module named '%s'" % name)
 
     def _find_on_path(self, name: str) -> str | None:

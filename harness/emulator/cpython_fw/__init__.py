@@ -1,6 +1,8 @@
 """The module's built-in names on the CPython engine: one file per firmware module.
 
     fw_usocket.py      usocket over CPython's socket
+    net_path.py        how its sockets reach the network: the module's address, the carrier
+    ftplib_net.py      the firmware's ftplib (CPython's) on that same network
     fw_uos.py          uos over the module's /usr (devfs.py)
     fw_utime.py        utime, ticks and the time zone
     fw_usys.py         usys: stdin from the link, the importer's path and modules
@@ -46,7 +48,7 @@ def build_builtin_modules(board: Board) -> dict[str, types.ModuleType]:
     """Every name `import` finds in the module's firmware."""
     found = library_modules()
     found.update(
-        usocket=fw_usocket.build(),
+        usocket=fw_usocket.build(board.network),
         utime=fw_utime.build(),
         uzlib=fw_uzlib.build(),
         misc=fw_misc.build(),

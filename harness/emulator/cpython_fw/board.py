@@ -1,7 +1,8 @@
 """What the firmware's modules reach of the running module: the Board.
 
 The firmware's C modules see the module they run on: its identity (modem, uos.uname),
-its /usr partition (uos), its console (usys.stdin and stdout, micropython.kbd_intr) and
+its place on the network (usocket), its /usr partition (uos), its console (usys.stdin
+and stdout, micropython.kbd_intr) and
 the interpreter's import state (usys.path, usys.modules). The CPython engine's runtime
 (runtime.py, DeviceRuntime) is one such board; the firmware modules know it only through
 this Protocol, so neither imports the other.
@@ -14,6 +15,7 @@ from typing import Protocol
 
 from ..config import ModuleConfig
 from ..devfs import DeviceFs
+from ..netplan import NetworkPlan
 
 
 class TextOut(Protocol):
@@ -29,6 +31,9 @@ class Board(Protocol):
 
     @property
     def fs(self) -> DeviceFs: ...
+
+    @property
+    def network(self) -> NetworkPlan: ...  # its address, NAT, the carrier (netplan.py)
 
     @property
     def stdout(self) -> TextOut: ...

@@ -16,7 +16,15 @@ import socket as host_socket
 import types
 from typing import Any
 
-from ..cpython_surface import FirmwareObject, arity_message, build_module, firmware_type
+from ..cpython_surface import (
+    FirmwareObject,
+    FirmwareType,
+    arity_message,
+    build_module,
+    firmware_type,
+)
+from ..netplan import NetworkPlan
+from .net_path import NetPath
 
 ENOTCONN = 107  # MicroPython's own errno numbers (MICROPY_USE_INTERNAL_ERRNO=1)
 _SOCKET_POLL = 4096
@@ -37,6 +45,7 @@ class DeviceSocket(FirmwareObject):
     """A usocket socket: CPython's underneath, the firmware's surface and errors on top."""
 
     __slots__ = ("_sock", "_peer_closed")
+    _net: NetPath  # where the module is on the network: set per module by build()
 
     def __init__(self, *args: int, **kwargs: Any) -> None:
         # socket(af=AF_INET, type=SOCK_STREAM, proto=0): 0-3 positional arguments, no
@@ -63,18 +72,25 @@ class DeviceSocket(FirmwareObject):
         except OSError as exc:
             raise _os_error(exc) from None
 
+    def _path(self, func: Any, *args: Any) -> Any:
+        # the module's own address and the carrier (net_path.py), with usocket's errors
+        try:
+            return func(self._sock, *args)
+        except OSError as exc:
+            raise _os_error(exc) from None
+
     def connect(self, addr: tuple) -> None:
-        self._call("connect", addr)
+        self._sock = self._path(self._net.connect, addr)
 
     def bind(self, addr: tuple) -> None:
-        self._call("bind", addr)
+        self._sock = self._path(self._net.bind, addr)[0]
 
     def listen(self, backlog: int) -> None:  # backlog is required (modsocket.c:392)
-        self._call("listen", backlog)
+        self._path(self._net.listen, backlog)
 
     def accept(self) -> tuple[DeviceSocket, tuple]:
-        conn, addr = self._call("accept")
-        return DeviceSocket._wrap(conn), (addr[0], addr[1])
+        conn, addr = self._path(self._net.accept)
+        return type(self)._wrap(conn), addr
 
     def send(self, data: bytes) -> int:
         return self._call("send", data)
@@ -191,10 +207,13 @@ def _getaddrinfo(host: str, port: int, *ignored: Any) -> list[tuple]:
     return [(fam, typ, 0, host, (addr[0], addr[1])) for fam, typ, _, _, addr in infos]
 
 
-def build() -> types.ModuleType:
+def build(plan: NetworkPlan) -> types.ModuleType:
+    # this module's sockets know where it is on the network (its own address, the carrier)
+    module_socket = FirmwareType("socket", (DeviceSocket,), {"__slots__": (),
+                                                            "_net": NetPath(plan)})
     return build_module("usocket", {
         "__init__": lambda: None,
-        "socket": DeviceSocket,
+        "socket": module_socket,
         "getaddrinfo": _getaddrinfo,
         "AF_INET": host_socket.AF_INET,
         "AF_INET6": host_socket.AF_INET6,
