@@ -47,6 +47,8 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--emulator-engine": ("--emulator-engine=pypy",
                           "--emulator-engine=pypy: use one of: cpython, micropython"),
     "--emulator-heap": ("--emulator-heap=lots", "--emulator-heap=lots: use whole bytes"),
+    "--emulator-link": ("--emulator-link=5g", "--emulator-link=5g: use one of: none, lte-cat1"),
+    "--link-rtt": ("--link-rtt=-1", "--link-rtt=-1: give seconds >= 0"),
     "--ftp-bind": ("--ftp-bind=http://0.0.0.0", "give a host name or an IP address"),
     "--ftp-public-host": ("--ftp-public-host=my host", "give a host name or an IP address"),
     "--ftp-port": ("--ftp-port=70000", "--ftp-port=70000: a TCP port 1..65535 (or 0"),
@@ -62,9 +64,9 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
                         "program 'no-such-relay-tool' not found"),
     "--summary-json": ("--summary-json=tests", "--summary-json=tests: is a folder"),
 }
-# options whose every value is fine (free text checked where it is used): none today;
+# options whose every value is fine (free text checked where it is used, or a flag);
 # an option added later goes in BAD_VALUES above or here, with the reason
-FREE_TEXT: dict[str, str] = {}
+FREE_TEXT: dict[str, str] = {"--emulator-nat": "a flag: there is no value to get wrong"}
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None,

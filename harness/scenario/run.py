@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.digest import Digest
+from harness.link_budget import LinkBudget
 from harness.scenario import ops
 from harness.scenario.checksums import Checksums, Expected, digest_of, text_checksums
 from harness.scenario.cleanup import Created, remove_created, remove_on_device
@@ -35,6 +36,8 @@ from harness.wire.device import Device
 from harness.wire.layout import RUN_DIR, STEPS_MODULE
 from harness.wire.results import StepResult
 
+MODULE_FTP_TIMEOUT = 30  # s: hil_ftp.py's connect() default, on the host's loopback
+
 
 class FtpRun:
     """Runs transfer steps for one test and cleans up what it created."""
@@ -42,7 +45,7 @@ class FtpRun:
     def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
                  reconnect_timeout: float = 30.0, port_host: str | None = None,
-                 cache: PayloadCache | None = None) -> None:
+                 cache: PayloadCache | None = None, link: LinkBudget | None = None) -> None:
         self.device = device
         self.server = server
         # the module's address as the server sees it, for PORT (None: the module's
@@ -50,8 +53,11 @@ class FtpRun:
         self.port_host = port_host
         self.cache = cache or PayloadCache(device)
         self.ftplib_kind = ftplib_kind
-        self.step_timeout = step_timeout
+        self.step_timeout = step_timeout  # on the host's loopback; the link adds its share
         self.reconnect_timeout = reconnect_timeout
+        # the network between module and server: every wait it stretches grows by its share
+        self.link = link or LinkBudget()
+        self.sizes: dict[str, int] = {}  # bytes of each file staged, on the module or server
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id).strip("-")[-40:] or "t"
         self.created = Created()  # removed by cleanup(), and nothing else
         self.clock = PhaseClock()
@@ -110,6 +116,7 @@ class FtpRun:
                 cached = self._cached(data, name)
                 copy_on_module(self.device, cached, local)
                 self.sources[local] = self.sources.pop(cached)
+        self.sizes[local] = len(data)
         return local
 
     def source_of(self, name: str, data: bytes) -> str:
@@ -123,6 +130,7 @@ class FtpRun:
     def _cached(self, data: bytes, label: str) -> str:
         path, pushed = self.cache.put(data, label)
         self.sources[path] = PUSHED if pushed else PUSH_REUSED
+        self.sizes[path] = len(data)
         return path
 
     def place(self, remote: str, data: bytes) -> str:
@@ -130,6 +138,7 @@ class FtpRun:
         self.created.server_files.append(remote)
         with self.phase("staging"):
             self.server.put(remote, data)
+        self.sizes[remote] = len(data)
         return remote
 
     # -- running steps ---------------------------------------------------------
@@ -148,8 +157,18 @@ class FtpRun:
             args["cwd"] = self.server.folder
         if self.port_host:
             args["port_host"] = self.port_host
+        if not self.link.is_none:  # the module's FTP timeout, stretched by the link
+            args["timeout"] = self.link.stretch(MODULE_FTP_TIMEOUT, round_trips=2)
         args.update((key, value) for key, value in more.items() if value is not None)
         return args
+
+    def step_budget(self, args: dict[str, Any]) -> float:
+        """Seconds a step with these arguments may take: the step timeout plus the link's
+        share for its operations and the bytes they move (files this run staged)."""
+        operations = list(args.get("ops") or ([args["op"]] if args.get("op") else []))
+        up = sum(self.sizes.get(str(op.get("local")), 0) for op in operations)
+        down = sum(self.sizes.get(str(op.get("remote")), 0) for op in operations)
+        return self.link.session(self.step_timeout, len(operations), up, down)
 
     def step(self, name: str, **args: Any) -> StepResult:
         """Run one hil_ftp step with these arguments; its one result line."""
@@ -157,8 +176,8 @@ class FtpRun:
         secrets = [self.server.password]
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
         with self.phase("transfer"):
-            return self.device.run_step(STEPS_MODULE, name, args, timeout=self.step_timeout,
-                                        secrets=secrets)
+            return self.device.run_step(STEPS_MODULE, name, args,
+                                        timeout=self.step_budget(args), secrets=secrets)
 
     def session(self, operations: list[ops.Op], keep: bool = True,
                 **connection: Any) -> Session:
@@ -208,6 +227,7 @@ class FtpRun:
         remote = self.server_name(name)
         with self.phase("staging"):
             self.server.put(remote, data)
+        self.sizes[remote] = len(data)
         transfer = self.download_existing(remote, expected=data, name=name, **args)
         transfer.payload_source = ON_SERVER
         return transfer
@@ -249,6 +269,7 @@ class FtpRun:
         remote = self.server_name(name)
         with self.phase("staging"):
             self.server.put(remote, text)
+        self.sizes[remote] = len(text)
         session, transfer = self.download_text_existing(remote, text, name, callback)
         transfer.payload_source = ON_SERVER
         return session, transfer
@@ -299,9 +320,10 @@ class FtpRun:
 
     def wait_server_idle(self, timeout: float = 5.0) -> None:
         """Wait until the server holds no control connection (a limit test needs that);
-        a server that keeps no transcript is not waited for."""
+        a server that keeps no transcript is not waited for. The module's close crosses
+        the link first: `timeout` is stretched by it."""
         if isinstance(self.server, HasTranscript):
-            idle.wait_idle(self.server, timeout)
+            idle.wait_idle(self.server, self.link.stretch(timeout, round_trips=1))
 
     def server_dir_exists(self, name: str) -> bool:
         return self.server.dir_exists(name)
