@@ -91,6 +91,14 @@ class LinkBudget:
         trips = SESSION_ROUND_TRIPS + OPERATION_ROUND_TRIPS * max(operations, 1)
         return self.stretch(base, trips, up_bytes, down_bytes)
 
+    def transfer_time(self, size: int) -> float:
+        """Seconds, without margin, for a session that moves `size` bytes up and down
+        (a scenario's stor and retr of one payload), round trips and a stall included."""
+        seconds = (SESSION_ROUND_TRIPS + 2 * OPERATION_ROUND_TRIPS) * self.rtt + self.stall
+        for rate in (self.up, self.down):
+            seconds += size / rate if rate else 0.0
+        return seconds
+
     def describe(self) -> str:
         if self.is_none:
             return "no delay (%s)" % self.origin
