@@ -164,7 +164,8 @@ def test_noop_keeps_the_connection_alive(ftp_run: FtpRun,
     data = make_payload(4096)
     remote = ftp_run.place(ftp_run.server_name("after-idle.bin"), data)
     local = ftp_run.device_path("after-idle.bin")
-    s = ftp_run.session([ops.idle(1.5, every=0.5),
+    # long enough for two NOOPs whatever the link's round trip
+    s = ftp_run.session([ops.idle(ftp_run.link.stretch(1.5, round_trips=1), every=0.5),
                          ops.retr(remote, local)])
     idle = s.op("idle")
     assert len(idle.get("codes")) >= 2 and set(idle.get("codes")) == {200}, s.summary()
