@@ -162,7 +162,7 @@ class FtpRun:
         args.update((key, value) for key, value in more.items() if value is not None)
         return args
 
-    def step_budget(self, args: dict[str, Any]) -> float:
+    def _step_budget(self, args: dict[str, Any]) -> float:
         """Seconds a step with these arguments may take: the step timeout plus the link's
         share for its operations and the bytes they move (files this run staged)."""
         operations = list(args.get("ops") or ([args["op"]] if args.get("op") else []))
@@ -177,7 +177,7 @@ class FtpRun:
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
         with self.phase("transfer"):
             return self.device.run_step(STEPS_MODULE, name, args,
-                                        timeout=self.step_budget(args), secrets=secrets)
+                                        timeout=self._step_budget(args), secrets=secrets)
 
     def session(self, operations: list[ops.Op], keep: bool = True,
                 **connection: Any) -> Session:
