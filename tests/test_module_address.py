@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 MISSING = micropython_missing()
 ENGINES = ["cpython", pytest.param("micropython", marks=pytest.mark.skipif(
     bool(MISSING), reason=MISSING))]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[FtpServer]:
-    srv = FtpServer(tmp_path / "ftp-home")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def _session(config: ModuleConfig, server: FtpServer, operations: list[ops.Op],
@@ -64,8 +55,8 @@ def _session(config: ModuleConfig, server: FtpServer, operations: list[ops.Op],
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("kind", ["bundled", "firmware"])  # firmware: CPython's, or ours
 def test_the_server_sees_the_modules_own_address_and_port_works(
-        server: FtpServer, engine: str, kind: str) -> None:
-    s, seen, _ = _session(ModuleConfig(engine=engine), server,
+        local_server: FtpServer, engine: str, kind: str) -> None:
+    s, seen, _ = _session(ModuleConfig(engine=engine), local_server,
                           [ops.pasv(False), ops.stor("LOCAL", "a.bin")], kind)
     assert "-- connected from 127.0.0.2:" in seen, seen
     assert "<- PORT 127,0,0,2," in seen, seen  # from dataCall.getInfo, no port_host
@@ -74,8 +65,8 @@ def test_the_server_sees_the_modules_own_address_and_port_works(
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_behind_nat_the_server_sees_the_carrier_and_active_mode_fails_at_once(
-        server: FtpServer, engine: str) -> None:
-    s, seen, took = _session(ModuleConfig(engine=engine, nat=True), server,
+        local_server: FtpServer, engine: str) -> None:
+    s, seen, took = _session(ModuleConfig(engine=engine, nat=True), local_server,
                              [ops.stor("LOCAL", "p.bin", label="passive"),
                               ops.pasv(False), ops.stor("LOCAL", "a.bin", label="active")])
     assert "-- connected from 127.0.0.3:" in seen, seen
@@ -104,8 +95,8 @@ def test_127_0_0_1_bound_on_the_module_is_the_modules_own_loopback(engine: str) 
 
 
 def test_a_stand_in_reporting_a_private_address_is_never_connected_to(
-        server: FtpServer) -> None:
-    s, seen, _ = _session(ModuleConfig(ip="10.0.0.2"), server,
+        local_server: FtpServer) -> None:
+    s, seen, _ = _session(ModuleConfig(ip="10.0.0.2"), local_server,
                           [ops.pasv(False), ops.stor("LOCAL", "a.bin")])
     assert "-- connected from 127.0.0.2:" in seen, seen  # stood in for inside the loopback
     assert "<- PORT 10,0,0,2," in seen, seen
