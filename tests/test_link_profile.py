@@ -12,15 +12,24 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from harness.deploy.scripts import deploy_scripts
+from harness.emulator import ModuleConfig, VirtualModule
 from harness.emulator.carrier import Carrier
 from harness.emulator.cpython_fw.net_path import NetPath
 from harness.emulator.netplan import NetworkPlan
 from harness.emulator.radio import DOWN, UP, Radio
 from harness.link_budget import MARGIN, LinkBudget
 from harness.link_profiles import NONE, PRESETS, SLOWEST, LinkProfile, link_profile
+from harness.scenario import FtpRun, ops
+from harness.wire.device import Device
+from tests.support import both_engines
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = both_engines()
 
 # a link slow enough to measure on a busy machine, quick enough for the default suite
 TEST_LINK = LinkProfile("test", rtt=0.2, down=40_000, up=20_000, jitter=0.02, title="test")
@@ -261,3 +270,27 @@ def test_the_budget_grows_with_the_link_and_the_payload() -> None:
     assert nb.stretch(5.0, down_bytes=2 * 65536) - nb.stretch(5.0, down_bytes=65536) == \
         pytest.approx(MARGIN * 65536 / (nb.down or 1))
     assert nb.session(120, 2, 65536, 65536) > 120 + nb.transfer_time(65536)
+
+
+# -- a virtual module behind a preset, end to end ----------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kind", ["bundled", "firmware"])
+def test_every_ftplib_on_both_engines_sits_behind_the_link(local_server, engine: str,
+                                                           kind: str) -> None:
+    """A NOOP costs the preset's round trip, whichever engine and ftplib (CPython's own
+    ftplib included: it must not bypass the carrier)."""
+    profile = link_profile("lte-m1")
+    with VirtualModule(ModuleConfig(engine=engine, link=profile.name)) as module:
+        device = Device.open(module.port)
+        try:
+            deploy_scripts(device, ROOT / "device_scripts")
+            run = FtpRun(device, local_server, "link", ftplib_kind=kind,
+                         link=LinkBudget.of(profile))
+            s = run.session([ops.noop(label="a"), ops.noop(label="b")])
+        finally:
+            device.close()
+    assert s.result.ok, s.summary()
+    quickest = min(int(s.op(label).data["ms"]) for label in ("a", "b"))
+    assert quickest >= profile.rtt * 1000 * 0.9, s.summary()

@@ -22,12 +22,10 @@ from harness.emulator import ModuleConfig, VirtualModule, netplan, network_fact
 from harness.scenario import FtpRun, Session, ops
 from harness.servers.local.server import FtpServer
 from harness.wire.device import Device
-from tests.support import micropython_missing
+from tests.support import both_engines
 
 ROOT = Path(__file__).resolve().parents[1]
-MISSING = micropython_missing()
-ENGINES = ["cpython", pytest.param("micropython", marks=pytest.mark.skipif(
-    bool(MISSING), reason=MISSING))]
+ENGINES = both_engines()
 
 
 def _session(config: ModuleConfig, server: FtpServer, operations: list[ops.Op],
