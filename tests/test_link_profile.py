@@ -8,14 +8,21 @@ catch a relay that hangs), and order is asserted byte for byte.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.bench.locks import LOCK_DIR_ENV
 from harness.deploy.scripts import deploy_scripts
 from harness.emulator import ModuleConfig, VirtualModule
 from harness.emulator.carrier import Carrier
@@ -294,3 +301,33 @@ def test_every_ftplib_on_both_engines_sits_behind_the_link(local_server, engine:
     assert s.result.ok, s.summary()
     quickest = min(int(s.op(label).data["ms"]) for label in ("a", "b"))
     assert quickest >= profile.rtt * 1000 * 0.9, s.summary()
+
+
+# -- a bench: the round trip measured, or given -----------------------------------------
+
+
+def _bench_run(tmp_path: Path, port: str, *args: str) -> dict[str, Any]:
+    """A bench run (a real port, not --device=emulated) of one scenario; its summary."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS", "PYTEST_CURRENT"))}
+    env[LOCK_DIR_ENV] = str(tmp_path / "locks")
+    summary = tmp_path / "summary.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-o", "addopts=", "-q", "scenarios/test_commands.py", "-k", "test_syst",
+         "--device=%s" % port, "--ftplib=bundled", "--summary-json", str(summary), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return json.loads(summary.read_text(encoding="utf-8"))
+
+
+def test_a_bench_measures_its_round_trip_at_session_start_or_takes_link_rtt(
+        tmp_path: Path) -> None:
+    profile = link_profile("lte-m1")
+    with VirtualModule(ModuleConfig(link=profile.name)) as module:
+        measured = _bench_run(tmp_path, module.port)["modules"][0]["network"]
+        given = _bench_run(tmp_path, module.port, "--link-rtt=0.75")["modules"][0]["network"]
+    found = re.search(r"round trip (\d+) ms.*measured at session start", measured)
+    assert found and int(found.group(1)) >= profile.rtt * 1000 * 0.9, measured
+    assert "round trip 750 ms" in given and "--link-rtt" in given, given
