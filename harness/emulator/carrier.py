@@ -111,7 +111,9 @@ class Carrier:
         except OSError as exc:
             out.close()
             self._at(self.radio.arrival(DOWN, 0))
-            conn.sendall(b"%d\n" % (exc.errno or errno.ECONNREFUSED))
+            code = exc.errno or (errno.ETIMEDOUT if isinstance(exc, TimeoutError)
+                                 else errno.ECONNREFUSED)
+            conn.sendall(b"%d\n" % code)
             conn.close()
             return
         out.settimeout(None)
