@@ -282,6 +282,7 @@ BAD_INI_VALUES: dict[str, tuple[str, str]] = {
     "payload_sizes": ("abc", "pytest.ini: payload_sizes=abc: 'abc' is not a size"),
     "ftp_public_host": ("my host", "pytest.ini: ftp_public_host=my host: give a host name"),
     "ftp_passive_ports": ("9-1", "pytest.ini: ftp_passive_ports=9-1: a port range"),
+    "link_rtt": ("slow", "pytest.ini: link_rtt=slow: give seconds as a number >= 0"),
 }
 
 
