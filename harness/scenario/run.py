@@ -136,10 +136,13 @@ class FtpRun:
     def place(self, remote: str, data: bytes) -> str:
         """Put a file on the server under an exact name (e.g. in a server_dir); removed after."""
         self.created.server_files.append(remote)
+        self._put(remote, data)
+        return remote
+
+    def _put(self, remote: str, data: bytes) -> None:
         with self.phase("staging"):
             self.server.put(remote, data)
-        self.sizes[remote] = len(data)
-        return remote
+        self.sizes[remote] = len(data)  # what a step that fetches it moves
 
     # -- running steps ---------------------------------------------------------
 
@@ -225,9 +228,7 @@ class FtpRun:
     def download(self, data: bytes, name: str = "down.bin", **args: Any) -> Transfer:
         """Place `data` on the server, RETR it to the module; checked in all three places."""
         remote = self.server_name(name)
-        with self.phase("staging"):
-            self.server.put(remote, data)
-        self.sizes[remote] = len(data)
+        self._put(remote, data)
         transfer = self.download_existing(remote, expected=data, name=name, **args)
         transfer.payload_source = ON_SERVER
         return transfer
@@ -267,9 +268,7 @@ class FtpRun:
         note's sample, retrlines(cmd, fp.write), which drops every line end.
         """
         remote = self.server_name(name)
-        with self.phase("staging"):
-            self.server.put(remote, text)
-        self.sizes[remote] = len(text)
+        self._put(remote, text)
         session, transfer = self.download_text_existing(remote, text, name, callback)
         transfer.payload_source = ON_SERVER
         return session, transfer
