@@ -331,3 +331,15 @@ def test_a_bench_measures_its_round_trip_at_session_start_or_takes_link_rtt(
     found = re.search(r"round trip (\d+) ms.*measured at session start", measured)
     assert found and int(found.group(1)) >= profile.rtt * 1000 * 0.9, measured
     assert "round trip 750 ms" in given and "--link-rtt" in given, given
+
+
+def test_a_payload_the_link_cannot_carry_in_time_is_skipped_with_the_reason() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-o", "addopts=", "-q", "-rs", "scenarios/test_upload.py", "-k", "upload_binary",
+         "--emulator-link=nb-iot", "--payload-sizes=1M", "--ftplib=bundled"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "1 skipped" in out, out[-3000:]
+    assert re.search(r"1048576 bytes over the link .* take about \d+ s each way and back, "
+                     r"more than the test's 300 s ceiling", out), out[-3000:]
