@@ -15,6 +15,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -107,3 +109,11 @@ def micropython_missing() -> str:
     except EngineMissing as exc:
         return str(exc)
     return ""
+
+
+def both_engines() -> list[Any]:
+    """pytest params for the virtual module's engines; micropython skipped, with the
+    reason, where it cannot run."""
+    missing = micropython_missing()
+    return ["cpython", pytest.param("micropython", marks=pytest.mark.skipif(
+        bool(missing), reason=missing))]

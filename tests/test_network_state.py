@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.emulator import VirtualModule
+from harness.emulator import ModuleConfig, VirtualModule
 from harness.emulator import firmware_surface as fs
 from harness.emulator.cpython_fw.host_sockets import socket_module
 from harness.emulator.cpython_fw.network import NetworkState
+from harness.emulator.netplan import plan_for
 from harness.wire.device import Device
 from tests.support import micropython_missing
 
@@ -147,7 +148,7 @@ s2.close()
     assert back[0] == "0 2 0"  # re-attaching: searching, no data call yet
     ready, waited = back[1].rsplit(" ", 1)
     assert ready == "(3, 1)" and REATTACH_MS <= int(waited) < REATTACH_MS + 2000
-    assert back[2:] == ["1 [1, 0, '127.0.0.1']", "b'hello'"]
+    assert back[2:] == ["1 [1, 0, '%s']" % ModuleConfig().ip, "b'hello'"]
     # back on the network: the dead connection is reset, never closed as if complete
     assert peer.heard(5.0) == "RST"
 
@@ -166,7 +167,7 @@ print(checkNet.waitNetworkReady(10))
 def test_cpython_ftplibs_sockets_fail_alike(peer: Peer) -> None:
     # the CPython engine's firmware ftplib is CPython's: its sockets consult the network too
     network = NetworkState(reattach_s=0.05)
-    sockets = socket_module(network)
+    sockets = socket_module(network, plan_for(ModuleConfig()))
     conn = sockets.create_connection(("127.0.0.1", peer.port), 5)
     assert conn.recv(5) == b"hello"
     reader = conn.makefile("rb")
@@ -200,7 +201,8 @@ def test_a_re_attach_takes_the_configured_time() -> None:
 
 def test_a_connection_closed_before_the_cut_ends_as_usual(peer: Peer) -> None:
     network = NetworkState(reattach_s=0.01)
-    conn = socket_module(network).create_connection(("127.0.0.1", peer.port), 5)
+    conn = socket_module(network, plan_for(ModuleConfig())).create_connection(
+        ("127.0.0.1", peer.port), 5)
     assert conn.recv(5) == b"hello"  # unread data would turn the close into a RST
     conn.close()  # closed while the network was up: a FIN, as always
     assert peer.heard(5.0) == "FIN"
