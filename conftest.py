@@ -17,6 +17,7 @@ pytest_plugins = [
     "fixtures.ftp_server",
     "fixtures.payloads",
     "fixtures.ftplib_choice",
+    "fixtures.link",  # the network every stretched wait takes its share from
     "fixtures.scenario",
     "fixtures.reporting",
     "fixtures.junit_properties",
@@ -31,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # and the ini setting, declared there, fills in what the command line leaves).
     group = parser.getgroup("qpy-ftp-hil")
     for spec in OPTIONS:
+        if spec.flag:  # present: "on", parsed like any value
+            group.addoption(spec.name, action="store_const", const="on", help=spec.help)
+            continue
         group.addoption(spec.name, action="append" if spec.repeatable else "store",
                         metavar=spec.metavar, help=spec.help)
 

@@ -19,8 +19,10 @@ its "May import:" line, which other parts of harness/ it may import
 
 What every wing shares stays at the top: errors.py (the harness's own errors),
 deadline.py (every wait ends before pytest-timeout's ceiling), digest.py (a file's
-sha256 and size), redact.py (secrets never shown), and the CLI entry (cli.py,
-__main__.py), which may import any wing.
+sha256 and size), redact.py (secrets never shown), link_profiles.py (the cellular
+links a virtual module can sit behind, each figure sourced), link_budget.py (how much
+the network stretches each wait), and the CLI entry (cli.py, __main__.py), which may
+import any wing.
 """
 
 __version__ = "0.1.0"

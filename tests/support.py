@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+import pytest
 
 # An exporter of the tests refuses a second client after this, not after its HANDOVER (2 s,
 # harness/ports/exporter.py). The hand-over covers a client that is just leaving (its reader
@@ -129,3 +130,11 @@ def micropython_missing() -> str:
     except EngineMissing as exc:
         return str(exc)
     return ""
+
+
+def both_engines() -> list[Any]:
+    """pytest params for the virtual module's engines; micropython skipped, with the
+    reason, where it cannot run."""
+    missing = micropython_missing()
+    return ["cpython", pytest.param("micropython", marks=pytest.mark.skipif(
+        bool(missing), reason=missing))]

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from harness.deploy.scripts import deploy_scripts
 from harness.emulator import ModuleConfig, VirtualModule
@@ -21,14 +18,6 @@ from harness.servers.local.server import FtpServer
 from harness.wire.device import Device
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[FtpServer]:
-    srv = FtpServer(tmp_path / "ftp-home")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def _active_session(ip: str, server: FtpServer, port_host: str | None) -> tuple[float, dict]:
@@ -48,18 +37,18 @@ def _active_session(ip: str, server: FtpServer, port_host: str | None) -> tuple[
             device.close()
 
 
-def test_the_data_call_address_is_used(server: FtpServer) -> None:
-    _, stor = _active_session("127.0.0.1", server, None)
+def test_the_data_call_address_is_used(local_server: FtpServer) -> None:
+    _, stor = _active_session("127.0.0.1", local_server, None)
     assert stor["ok"] and stor["code"] == 226, stor
 
 
-def test_port_host_wins_over_a_data_call_that_is_down(server: FtpServer) -> None:
-    _, stor = _active_session("", server, "127.0.0.1")
+def test_port_host_wins_over_a_data_call_that_is_down(local_server: FtpServer) -> None:
+    _, stor = _active_session("", local_server, "127.0.0.1")
     assert stor["ok"] and stor["code"] == 226, stor
 
 
-def test_no_address_fails_at_once_with_the_reason(server: FtpServer) -> None:
-    took, stor = _active_session("", server, None)
+def test_no_address_fails_at_once_with_the_reason(local_server: FtpServer) -> None:
+    took, stor = _active_session("", local_server, None)
     assert not stor["ok"], stor
     assert "cannot tell this side's address: dataCall.getInfo gave" in stor["error"], stor
     assert "no port_host" in stor["error"], stor

@@ -1,8 +1,9 @@
 """--ftp-server=ftp://: attaching to an FTP server someone else runs.
 
 The "company server" is a real vsftpd (Debian's package) on 127.0.0.1, started by the
-test with its config in a temporary folder and a local user made for the test (and
-removed after; tests/real_ftp_servers.py). The harness reaches it only as an FTP client.
+test with its config in a temporary folder and a login that exists only there (vsftpd's
+anonymous login, held to a password of the test's own; tests/real_ftp_servers.py). The
+harness reaches it only as an FTP client.
 """
 
 from __future__ import annotations

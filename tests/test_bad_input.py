@@ -54,8 +54,10 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--emulator-engine": ("--emulator-engine=pypy",
                           "--emulator-engine=pypy: use one of: cpython, micropython"),
     "--emulator-heap": ("--emulator-heap=lots", "--emulator-heap=lots: use whole bytes"),
+    "--emulator-link": ("--emulator-link=5g", "--emulator-link=5g: use one of: none, lte-cat1"),
     "--ftp-dialect": ("--ftp-dialect=wu-ftpd", "--ftp-dialect=wu-ftpd: use one of: vsftpd, "
                       "proftpd, pure-ftpd, iis, filezilla, nat"),
+    "--link-rtt": ("--link-rtt=-1", "--link-rtt=-1: give seconds >= 0"),
     "--ftp-bind": ("--ftp-bind=http://0.0.0.0", "give a host name or an IP address"),
     "--ftp-public-host": ("--ftp-public-host=my host", "give a host name or an IP address"),
     "--ftp-port": ("--ftp-port=70000", "--ftp-port=70000: a TCP port 1..65535 (or 0: any free "
@@ -77,9 +79,9 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "--labgrid-coordinator": ("--labgrid-coordinator=lab:port",
                               "--labgrid-coordinator=lab:port: give HOST or HOST:PORT"),
 }
-# options whose every value is fine (free text checked where it is used): none today;
+# options whose every value is fine (free text checked where it is used, or a flag);
 # an option added later goes in BAD_VALUES above or here, with the reason
-FREE_TEXT: dict[str, str] = {}
+FREE_TEXT: dict[str, str] = {"--emulator-nat": "a flag: there is no value to get wrong"}
 
 
 def run_pytest(*args: str, env: dict[str, str] | None = None,
@@ -318,6 +320,7 @@ BAD_INI_VALUES: dict[str, tuple[str, str]] = {
     "labgrid_client": ("no-such-labgrid-client", "pytest.ini: labgrid_client=no-such-labgrid-"
                        "client: program not found"),
     "labgrid_coordinator": ("lab:port", "pytest.ini: labgrid_coordinator=lab:port: give HOST"),
+    "link_rtt": ("slow", "pytest.ini: link_rtt=slow: give seconds as a number >= 0"),
 }
 
 

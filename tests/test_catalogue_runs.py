@@ -5,7 +5,9 @@
                   the server cannot pass is skipped with its reason
     dialects      on our server speaking every --ftp-dialect, with the bundled ftplib (green)
                   and with the Quectel stand-in (green but for the limits it is known to
-                  have, each an expected failure with its one-line reason)
+                  have, each an expected failure with its one-line reason, and its active
+                  mode, which fails as on a bench: it advertises 127.0.0.1 in PORT, not
+                  the module's own address)
 
 Each run is a pytest of its own and takes a quarter to half a minute: both markers are
 left out of a plain `pytest` (tests/conftest.py) and run by .ci/run as steps of their own:
@@ -34,6 +36,9 @@ from tests import warm_python
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = ROOT / "tests" / "quectel_ftplib_standin.py"
 QUICK = ["scenarios", "-m", "not slow"]
+# the failure line of the stand-in's active-mode scenarios (tests/test_standin_catalogue.py)
+PORT_REASON = "the ftplib advertised 127.0.0.1 in PORT, but the module connects from " \
+    "127.0.0.2: the server cannot reach it there"
 # a run that passes fewer scenarios than this did not really run the catalogue
 AT_LEAST_PASSED = 50
 
@@ -105,8 +110,15 @@ def test_the_quick_catalogue_on_a_dialect(dialect: str, ftplib: str, tmp_path: P
     choice = "bundled" if ftplib == "bundled" else str(STANDIN)
     outcome = run_catalogue(tmp_path, "--ftplib=" + choice, "--ftp-dialect=" + dialect)
     failed = {**outcome.of("failure"), **outcome.of("error")}
-    assert outcome.returncode == 0 and not failed, "%s with %s: %s\n%s" % (
-        dialect, ftplib, sorted(failed), outcome.output[-4000:])
+    if ftplib != "bundled":
+        # PORT 127.0.0.1 (QuecPython/ftplib@6d957e96 ftplib.py:410-416) names the server's
+        # host, not the module's 127.0.0.2: active mode fails, with the one-line reason
+        active = {name: why for name, why in failed.items()
+                  if _function(name) == "test_pasv_and_port" and name.endswith("-active]")}
+        assert active and all(PORT_REASON in why for why in active.values()), active
+        failed = {name: why for name, why in failed.items() if name not in active}
+    assert outcome.returncode == (0 if ftplib == "bundled" else 1) and not failed, \
+        "%s with %s: %s\n%s" % (dialect, ftplib, sorted(failed), outcome.output[-4000:])
     assert len(outcome.of("passed")) >= AT_LEAST_PASSED, outcome.output[-2000:]
     # our server does everything the catalogue asks, but what the dialect's server refuses
     # (ProFTPD's APPE), and a module-side skip the virtual module may take when busy (the

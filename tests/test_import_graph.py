@@ -118,7 +118,8 @@ def test_no_circle_even_through_imports_for_type_hints():
 
 # -- wings ----------------------------------------------------------------------
 
-SHARED = {"harness.errors", "harness.deadline", "harness.digest", "harness.redact"}
+SHARED = {"harness.errors", "harness.deadline", "harness.digest", "harness.redact",
+          "harness.link_profiles", "harness.link_budget"}
 ENTRY = {"harness.cli", "harness.__main__"}
 
 

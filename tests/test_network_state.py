@@ -5,7 +5,8 @@ virtual module (a real process behind a pseudo-terminal) talking to a real TCP p
 127.0.0.1: net.setModemFun's answers, getState / dataCall.getInfo / checkNet while the
 network is away and back, the errno of each socket operation and its moment, what the
 peer hears (nothing while the module is away; a reset, never a FIN, once it is back),
-and CPython's ftplib (the CPython engine's firmware ftplib) failing alike.
+and CPython's ftplib (the CPython engine's firmware ftplib) failing alike; each also
+behind a link, where the carrier's relay carries the module's sockets (carrier.py).
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.emulator import VirtualModule
+from harness.emulator import ModuleConfig, VirtualModule
 from harness.emulator import firmware_surface as fs
+from harness.emulator.carrier import Carrier
 from harness.emulator.cpython_fw.host_sockets import socket_module
 from harness.emulator.cpython_fw.network import NetworkState
+from harness.emulator.netplan import NetworkPlan, plan_for
+from harness.link_profiles import link_profile
 from harness.wire.device import Device
 from tests.support import micropython_missing
 
@@ -30,6 +34,11 @@ QUIET = 0.3  # s the peer listens for a FIN or RST that must not come
 ENGINES = [pytest.param("cpython"),
            pytest.param("micropython", marks=pytest.mark.skipif(
                bool(micropython_missing()), reason=micropython_missing() or ""))]
+LINK = "lte-cat1"  # the quickest preset: the relay in the way, at little cost in time
+# each engine on the host's loopback, and behind the link
+MODULES = [pytest.param((p.values[0], link), marks=p.marks,
+                        id=p.values[0] + ("" if link == "none" else "-" + link))
+           for link in ("none", LINK) for p in ENGINES]
 
 
 class Peer:
@@ -83,10 +92,12 @@ def peer() -> Iterator[Peer]:
     found.close()
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=MODULES)
 def module(request: pytest.FixtureRequest,
            start_module: Callable[..., VirtualModule]) -> Iterator[Device]:
-    device = Device.open(start_module(engine=request.param, reattach_ms=REATTACH_MS).port)
+    engine, link = request.param
+    device = Device.open(start_module(engine=engine, link=link,
+                                      reattach_ms=REATTACH_MS).port)
     yield device
     device.close()
 
@@ -147,7 +158,7 @@ s2.close()
     assert back[0] == "0 2 0"  # re-attaching: searching, no data call yet
     ready, waited = back[1].rsplit(" ", 1)
     assert ready == "(3, 1)" and REATTACH_MS <= int(waited) < REATTACH_MS + 2000
-    assert back[2:] == ["1 [1, 0, '127.0.0.1']", "b'hello'"]
+    assert back[2:] == ["1 [1, 0, '%s']" % ModuleConfig().ip, "b'hello'"]
     # back on the network: the dead connection is reset, never closed as if complete
     assert peer.heard(5.0) == "RST"
 
@@ -163,12 +174,27 @@ print(checkNet.waitNetworkReady(10))
     assert out == ["(2, 0) True", "0", "(3, 1)"]
 
 
-def test_cpython_ftplibs_sockets_fail_alike(peer: Peer) -> None:
-    # the CPython engine's firmware ftplib is CPython's: its sockets consult the network too
+@pytest.fixture(params=["none", LINK])
+def plan(request: pytest.FixtureRequest) -> Iterator[NetworkPlan]:
+    """The module's place on the network: straight out, or behind a carrier's relay."""
+    config = ModuleConfig(link=request.param)
+    if request.param == "none":
+        yield plan_for(config)
+        return
+    carrier = Carrier(plan_for(config), link_profile(request.param)).start()
+    yield plan_for(config, carrier.address)
+    carrier.close()
+
+
+def test_cpython_ftplibs_sockets_fail_alike(peer: Peer, plan: NetworkPlan) -> None:
+    # the CPython engine's firmware ftplib is CPython's: its sockets consult the network
+    # too, on the module's path (from its own address, through the relay)
     network = NetworkState(reattach_s=0.05)
-    sockets = socket_module(network)
+    sockets = socket_module(network, plan)
     conn = sockets.create_connection(("127.0.0.1", peer.port), 5)
     assert conn.recv(5) == b"hello"
+    assert conn.getpeername() == ("127.0.0.1", peer.port)  # the server, not the relay
+    assert peer.first().getpeername()[0] == plan.source  # the module's address
     reader = conn.makefile("rb")
     assert network.set_modem_fun(0) == 0
     for errno in (fs.ECONNABORTED, fs.ENOTCONN_AFTER_ABORT):
@@ -198,9 +224,10 @@ def test_a_re_attach_takes_the_configured_time() -> None:
     assert network.up
 
 
-def test_a_connection_closed_before_the_cut_ends_as_usual(peer: Peer) -> None:
+def test_a_connection_closed_before_the_cut_ends_as_usual(peer: Peer,
+                                                         plan: NetworkPlan) -> None:
     network = NetworkState(reattach_s=0.01)
-    conn = socket_module(network).create_connection(("127.0.0.1", peer.port), 5)
+    conn = socket_module(network, plan).create_connection(("127.0.0.1", peer.port), 5)
     assert conn.recv(5) == b"hello"  # unread data would turn the close into a RST
     conn.close()  # closed while the network was up: a FIN, as always
     assert peer.heard(5.0) == "FIN"

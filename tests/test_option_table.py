@@ -86,7 +86,10 @@ def test_pytest_declares_every_row_and_no_other_option(pytest_help: str) -> None
     (an option declared beside the table shows up here)."""
     section = pytest_help.split("\nqpy-ftp-hil:\n", 1)[1].split("\n\n", 1)[0]
     declared = dict(re.findall(r"^  (--[a-z0-9-]+)=(\S+)", section, re.MULTILINE))
-    assert declared == {spec.name: spec.metavar or spec.dest.upper() for spec in OPTIONS}
+    assert declared == {spec.name: spec.metavar or spec.dest.upper() for spec in OPTIONS
+                        if not spec.flag}
+    flags = re.findall(r"^  (--[a-z0-9-]+)(?:\s|$)", section, re.MULTILINE)
+    assert flags == [spec.name for spec in OPTIONS if spec.flag]
 
 
 def test_pytest_declares_every_ini_setting_and_no_other(pytest_help: str) -> None:

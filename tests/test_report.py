@@ -25,7 +25,7 @@ import pytest
 
 from harness import report as hr
 from harness.digest import Digest
-from harness.emulator import ModuleConfig
+from harness.emulator import ModuleConfig, network_fact
 from harness.redact import scan_for_secrets
 from harness.report.records import HEADLINE_MAX, SUMMARY_SCHEMA
 from harness.report.units import size_label
@@ -303,6 +303,14 @@ def test_environment_rows_for_one_module() -> None:
     assert rows["FTP server"] == "local: ftp://hil@10.0.0.2:2121/"
     assert rows["Date"] == "2025-01-02 03:04:05 +0000"
     assert list(rows)[:2] == ["Module model", "Firmware"]  # what QA looks for first
+    assert "Network" not in rows  # a bench module's network: only where it was measured
+
+
+def test_the_environment_says_where_the_module_is_on_the_network() -> None:
+    nat = network_fact(ModuleConfig(nat=True, link="lte-m1"))
+    rows = hr.environment_rows(RUN, [{**_module(), "network": nat}], [])
+    assert "behind carrier NAT: the server sees 127.0.0.3" in rows["Network"]
+    assert "link lte-m1 (LTE Cat-M1): round trip 100 ms" in rows["Network"]
 
 
 def test_environment_rows_name_the_dialect_or_the_greeting_and_syst() -> None:

@@ -3,8 +3,10 @@
 tests/quectel_ftplib_standin.py repeats the published Quectel ftplib's habits (readline
 with a limit on makefile('rb'), 'latin-1', one Error class, swallowed recv errors, PORT
 127.0.0.1). Pushed with --ftplib=PATH, every quick scenario must give the verdict the
-firmware would give; and an ftplib that calls what the firmware lacks fails with the
-firmware's own error in the failure line.
+firmware would give: the virtual module has an address of its own (127.0.0.2), so the
+active-mode scenarios fail as on a bench, each with the one-line reason, and all the
+others pass (but for a known limit of its own, an expected failure); an ftplib that
+calls what the firmware lacks fails with the firmware's own error in the failure line.
 """
 
 from __future__ import annotations
@@ -56,18 +58,39 @@ def _counts(junit: Path) -> dict[str, int]:
     return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
 
 
+def _failures(junit: Path) -> dict[str, str]:
+    """Failed test name -> its failure message."""
+    found = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        failure = case.find("failure")
+        if failure is not None:
+            found[case.get("name", "")] = failure.get("message", "")
+    return found
+
+
 @pytest.mark.end_to_end
-def test_the_quick_catalogue_passes_with_the_quectel_standin(tmp_path: Path) -> None:
+def test_the_quick_catalogue_with_the_quectel_standin(tmp_path: Path) -> None:
     code, out, junit = _pytest(tmp_path, "scenarios", "-m", "not slow",
                                "--ftplib=%s" % STANDIN)
     counts = _counts(junit)
-    assert code == 0, out[-3000:]
-    assert counts["failures"] == counts["errors"] == 0, counts
+    assert counts["errors"] == 0, counts
+    # an expected failure of its own, with the reason (junit counts it as skipped)
     skipped = _skipped(junit)
     assert set(skipped) == KNOWN_LIMITS, skipped
     assert all("sends SIZE without TYPE I" in why for why in skipped.values()), skipped
     assert counts["tests"] >= QUICK_CATALOGUE_AT_LEAST, counts
     assert "ftplib=quectel_ftplib_standin.py" in junit.read_text(encoding="utf-8")
+    # only active mode fails: PORT 127.0.0.1 (QuecPython/ftplib@6d957e96 ftplib.py:410-416)
+    # names the server's own host, not the module's 127.0.0.2
+    failed = _failures(junit)
+    assert code == 1 and failed, out[-3000:]
+    for name, message in failed.items():
+        assert name.startswith("test_pasv_and_port[") and name.endswith("-active]"), name
+        assert "the ftplib advertised 127.0.0.1 in PORT, but the module connects from " \
+               "127.0.0.2: the server cannot reach it there" in message, message
+    code, out, junit = _pytest(tmp_path, "scenarios/test_commands.py", "-m",
+                               "not slow and not active_ftp", "--ftplib=%s" % STANDIN)
+    assert code == 0, out[-3000:]
 
 
 def test_an_ftplib_calling_what_the_firmware_lacks_fails_with_its_error(tmp_path: Path) -> None:

@@ -19,7 +19,13 @@ from harness.bench.selection import Selection
 from harness.bench.spec import ONLY_PROCESS, ModuleSpec
 from harness.bench.virtual import start_virtual
 from harness.deploy.scripts import deploy
-from harness.emulator import EmulatorStartError, ModuleConfig, VirtualModule, engine_fact
+from harness.emulator import (
+    EmulatorStartError,
+    ModuleConfig,
+    VirtualModule,
+    engine_fact,
+    network_fact,
+)
 from harness.errors import HarnessError
 
 
@@ -43,6 +49,13 @@ class HeldModule:
     def engine(self) -> str:
         """Who runs the device code on a virtual module (the report's "Engine"); '' if real."""
         return engine_fact(self.virtual.config) if self.virtual is not None else ""
+
+    @property
+    def network(self) -> str:
+        """A virtual module's address, NAT and link (the report's "Network"); '' if real."""
+        if self.virtual is None:
+            return ""
+        return network_fact(self.virtual.config, self.virtual.network_note)
 
     def bring_back(self, timeout: float) -> None:
         """Reconnect a module lost in an earlier test (unplugged, powered down);

@@ -19,8 +19,12 @@ after that goes through pyserial, exactly as with a module on a bench.
     firmware_surface.py  the firmware's surface table, engine-neutral data with sources
     cpython_surface.py   that table made real on CPython (MicroPython's error wording)
     events.py            reboot and power-down, raised by misc.Power, acted on by the console
+    netplan.py           where the module is on the network: its own address, carrier NAT
+    carrier.py           the carrier relay: NAT and the link profile, for both engines
+    radio.py, pipe.py    the link: when bytes arrive (shared by all connections), and
+                         one direction of one connection moved by it
 
-May import: harness.errors, harness.micropython.
+May import: harness.errors, harness.micropython, harness.link_profiles.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ import threading
 from pathlib import Path
 
 from .config import ENGINES, ModuleConfig
+from .netplan import AddressUnavailable, fit_to_host, plan_for
 
 __all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError",
-           "engine_fact", "power_cycle"]
+           "engine_fact", "network_fact", "power_cycle"]
 
 
 
@@ -77,9 +82,14 @@ class VirtualModule:
         self.use_socket = use_socket
         self.start_timeout = start_timeout
         self.port = ""
+        self.network_note = ""  # where this host made the module's address fall back
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> VirtualModule:
+        try:
+            self.config, self.network_note = fit_to_host(self.config)
+        except AddressUnavailable as exc:
+            raise EmulatorStartError(str(exc)) from None
         if self.config.engine == "micropython":
             from .mpy_engine import EngineMissing, micropython_binary
 
@@ -167,3 +177,19 @@ def engine_fact(config: ModuleConfig) -> str:
                                "len('\u6d4b') is 1 here, 3 there)")
     return "micropython: %s, %s, %s" % (engine_version() or "MicroPython unix port", heap,
                                         text)
+
+
+def network_fact(config: ModuleConfig, note: str = "") -> str:
+    """The report's "Network" fact of a virtual module: its address, NAT, its link."""
+    from harness.link_profiles import link_profile
+
+    plan = plan_for(config)
+    if not plan.own:
+        text = "no data call (dataCall.getInfo: link down); sockets on the host's 127.0.0.1"
+    elif plan.nat:
+        text = ("dataCall.getInfo %s; behind carrier NAT: the server sees %s and cannot "
+                "connect back (active mode fails)" % (plan.own, plan.source))
+    else:
+        text = "dataCall.getInfo %s; the server sees %s" % (plan.own, plan.source)
+    text += "; link %s" % link_profile(config.link).describe()
+    return text + ("; " + note if note else "")

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from harness.link_profiles import PRESETS
+
 # who runs the device code: CPython with the firmware's names (the default, on every
 # platform), or a real MicroPython interpreter, the unix port (Linux x86-64, Python 3.11)
 ENGINES = ("cpython", "micropython")
+# the virtual module's own address: not the host's 127.0.0.1 (Linux and Windows route
+# all of 127.0.0.0/8 to the loopback; netplan.py says what happens where they do not)
+OWN_ADDRESS = "127.0.0.2"
 
 
 @dataclass
@@ -50,9 +55,14 @@ class ModuleConfig:
     # the application has disabled the REPL: every key gets "REPL refuse"
     repl_refuse: bool = False
     # the module's own IP address, as dataCall.getInfo(1, 0) reports it ("" = no data
-    # call: the link-down answer, addresses "0.0.0.0"); on this PC the server sees
-    # the virtual module at 127.0.0.1
-    ip: str = "127.0.0.1"
+    # call: the link-down answer, addresses "0.0.0.0", and the sockets use the host's
+    # 127.0.0.1). Its sockets connect from it and listen on it: the virtual module is
+    # not the host (netplan.py; an address outside 127.0.0.0/8 is stood in for)
+    ip: str = OWN_ADDRESS
+    # behind carrier NAT: the server sees the module at another address than ip
+    nat: bool = False
+    # the cellular link its sockets sit behind (harness/link_profiles.py PRESETS)
+    link: str = "none"
     # who runs the device code (ENGINES)
     engine: str = "cpython"
     # the micropython engine's heap in bytes: what device programs get, as on the firmware
@@ -72,6 +82,8 @@ class ModuleConfig:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError("engine %r: use one of %s" % (self.engine, ", ".join(ENGINES)))
+        if self.link not in PRESETS:
+            raise ValueError("link %r: use one of %s" % (self.link, ", ".join(PRESETS)))
         if self.heap and self.engine != "micropython":
             raise ValueError("heap=%d needs engine='micropython' (the cpython engine has no "
                              "heap limit)" % self.heap)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import ModuleConfig
+from .netplan import NetworkPlan
 from .runtime import DeviceRuntime, DeviceStdout, InputQueue
 
 
@@ -34,9 +35,9 @@ class Engine(Protocol):
 
 
 def build_engine(config: ModuleConfig, root: Path, send: Callable[[bytes], None],
-                 stdin: InputQueue) -> Engine:
+                 stdin: InputQueue, plan: NetworkPlan) -> Engine:
     if config.engine == "micropython":
         from .mpy_engine import MicroPythonRuntime  # only where asked: it starts a child
 
-        return MicroPythonRuntime(config, root, send, stdin)
-    return DeviceRuntime(config, root, send, stdin)
+        return MicroPythonRuntime(config, root, send, stdin, plan)
+    return DeviceRuntime(config, root, send, stdin, plan)

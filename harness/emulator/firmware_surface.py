@@ -121,11 +121,14 @@ _socket_members: dict[str, Entry] = {
                        "is a no-op (modsocket.c:1000-1020)"),
     "__del__": meth(0, 0, at(_STREAM, 436, "MP_DEFINE_CONST_FUN_OBJ_1 mp_stream_close_obj")),
     "bind": meth(1, 1, at(_SOCK, 377, "MP_DEFINE_CONST_FUN_OBJ_2 socket_bind_obj"),
-                 note="addr tuple is resolved with getaddrinfo; OSError on failure"),
+                 note="addr tuple is resolved with getaddrinfo and handed to lwip_bind as it "
+                      "is (modsocket.c:362-376): a listener bound to the module's address "
+                      "is reached there; OSError on failure"),
     "listen": meth(1, 1, at(_SOCK, 392, "MP_DEFINE_CONST_FUN_OBJ_2 socket_listen_obj"),
                    note="backlog is REQUIRED (no default)"),
     "accept": meth(0, 0, at(_SOCK, 447, "MP_DEFINE_CONST_FUN_OBJ_1 socket_accept_obj"),
-                   note="returns (socket, (ip_str, port)); EAGAIN when non-blocking, "
+                   note="returns (socket, (peer ip_str, port)) (modsocket.c:439-443), the "
+                        "new socket blocking (modsocket.c:436); EAGAIN when non-blocking, "
                         "ETIMEDOUT after a timeout (modsocket.c:420-425)"),
     "connect": meth(1, 1, at(_SOCK, 534, "MP_DEFINE_CONST_FUN_OBJ_2 socket_connect_obj"),
                     note="with 0 < timeout < 25 s: non-blocking connect + select, ETIMEDOUT "
@@ -204,6 +207,10 @@ _usocket = ModuleSurface(
             ctor=(0, 3),  # modsocket.c:245 mp_arg_check_num(..., 0, 3, false): no keywords
             members=_socket_members,
             note="socket(af=AF_INET, type=SOCK_STREAM, proto=0), modsocket.c:244-259. "
+                 "A new socket is bound to the data call's address, port 0, where the "
+                 "current PDP's netif exists (modsocket.c:276-312: Unisoc and RDA always, "
+                 "ASR only without a default netif, 277-279; not on Qualcomm, 272-274): "
+                 "its connections come from the module's own address (dataCall.getInfo). "
                  "No getsockname/getpeername/shutdown/recv_into/family attribute.",
         ),
     },
@@ -542,7 +549,9 @@ _dial = ModuleSurface(
         "getInfo": fn(1, 2, at(_DIAL, 310, "MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN "
                                            "qpy_datacall_get_info_obj, 1, 2"),
                       note="reads args[1] unconditionally: effectively needs 2; see notes for "
-                           "the return shape"),
+                           "the return shape. The ip is the data call's own address "
+                           "(Helios_DataCall_GetInfo, moddatacall.c:250-270), not what a "
+                           "server sees behind carrier NAT"),
         "setCallback": fn(1, 1, at(_DIAL, 355, "MP_DEFINE_CONST_FUN_OBJ_1 "
                                                "qpy_register_usr_callback_obj"),
                           note="callback gets a 3-tuple (profile_idx, nw_status, sim_id) "

@@ -16,11 +16,15 @@ import threading
 import time
 from pathlib import Path
 
+from harness.link_profiles import link_profile
+
+from .carrier import Carrier
 from .config import ModuleConfig
 from .console import Console
 from .engine import build_engine
 from .events import ModulePowerDown, ModuleRestart
 from .links import Link, PtyLink, RateLimitedLink, SocketLink
+from .netplan import needs_relay, plan_for
 from .runtime import InputQueue
 
 CTRL_C, CTRL_D = 3, 4
@@ -31,7 +35,13 @@ class ModuleProcess:
         self.config = config
         self.link = RateLimitedLink(link, config.baud // 10) if config.baud else link
         self.queue = InputQueue()
-        self.runtime = build_engine(config, root, self.link.write, self.queue)
+        # the carrier between the module and the world: NAT and the radio link
+        self.carrier: Carrier | None = None
+        plan = plan_for(config)
+        if needs_relay(config):
+            self.carrier = Carrier(plan, link_profile(config.link)).start()
+            plan = plan_for(config, self.carrier.address)
+        self.runtime = build_engine(config, root, self.link.write, self.queue, plan)
         self.console = Console(config, self.runtime, self.queue, self.link.write)
         if hasattr(signal, "SIGUSR2"):  # POSIX: the bench's reset command cut the power
             signal.signal(signal.SIGUSR2, self._on_power_cycle)
@@ -76,6 +86,8 @@ class ModuleProcess:
             self.link.close()
         finally:
             self.runtime.close()
+            if self.carrier is not None:
+                self.carrier.close()
 
 
 def _watch_parent() -> None:

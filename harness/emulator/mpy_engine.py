@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .config import ModuleConfig
 from .events import ModulePowerDown, ModuleRestart, SoftRebootRequest
+from .netplan import NetworkPlan, plan_for
 from .runtime import DeviceStdout, InputQueue, check_mpy_113, format_syntax_error, read_exactly
 
 RUNNER = Path(__file__).with_name("mpy") / "runner.py"
@@ -71,8 +72,9 @@ class MicroPythonRuntime:
     """The engine contract (engine.py), with a `micropython` child doing the running."""
 
     def __init__(self, config: ModuleConfig, root: Path, send: Callable[[bytes], None],
-                 stdin: InputQueue) -> None:
+                 stdin: InputQueue, plan: NetworkPlan | None = None) -> None:
         self.config = config
+        self.plan = plan or plan_for(config)  # where it is on the network (netplan.py)
         self.root = root
         self.stdout = DeviceStdout(send)
         self.stdin = stdin
@@ -94,8 +96,8 @@ class MicroPythonRuntime:
         return json.dumps({
             "model": c.model, "imei": c.imei, "firmware": c.firmware, "build_date": c.build_date,
             "usr_bytes": c.usr_bytes, "block_size": c.block_size, "binary_stdin": c.binary_stdin,
-            "root": str(self.root.resolve()), "heap": c.heap,
-            "reattach_ms": c.reattach_ms,
+            "root": str(self.root.resolve()), "heap": c.heap, "ip": c.ip,
+            "net": self.plan.to_dict(), "reattach_ms": c.reattach_ms,
             "frozen_dir": str(FROZEN_DIR) if c.firmware_ftplib else None})
 
     def _start(self) -> None:

@@ -29,6 +29,7 @@ from .cpython_fw.network import NetworkState
 from .devfs import DeviceFs
 from .events import MODULE_EVENTS, SoftRebootRequest
 from .firmware_text import TEXT_HELPER, FirmwareText, TextCalls, compile_device_code
+from .netplan import NetworkPlan, plan_for
 
 DEFAULT_PATH = ["", "/usr"]
 
@@ -111,10 +112,13 @@ class DeviceStdout:
 
 class DeviceRuntime:
     def __init__(self, config: ModuleConfig, root: Path, send: Callable[[bytes], None],
-                 stdin: InputQueue) -> None:
+                 stdin: InputQueue, plan: NetworkPlan | None = None) -> None:
         self.config = config
         self.text = FirmwareText(config.unicode)
         self.fs = DeviceFs(root, config.usr_bytes, config.block_size, self.text)
+        # where the module is on the network (its address, the carrier: netplan.py), and
+        # whether it is attached (net.setModemFun: network.py)
+        self.plan = plan or plan_for(config)
         self.network = NetworkState(config.reattach_ms / 1000)
         self._host_ftplib: types.ModuleType | None = None
         self.stdout = DeviceStdout(send, self.text)
@@ -206,11 +210,12 @@ class DeviceRuntime:
         raise ImportError("no module named '%s'" % name)
 
     def _firmware_ftplib(self) -> types.ModuleType:
-        """The firmware's own ftplib: CPython's, in emulation, on the module's network.
-        Without unicode its str are bytes, so it sends and reads them as they are (latin-1
-        is the identity there)."""
+        """The firmware's own ftplib: CPython's, in emulation, one private copy on the
+        module's network and its path (its own address, the carrier), so it neither outlives
+        a lost network nor bypasses the link. Without unicode its str are bytes, so it
+        sends and reads them as they are (latin-1 is the identity there)."""
         if self._host_ftplib is None:
-            module = ftplib_on(self.network)
+            module = ftplib_on(self.network, self.plan)
             if not self.config.unicode:
                 module.FTP = bytes_ftp(module.FTP)  # type: ignore[attr-defined]
             self._host_ftplib = module

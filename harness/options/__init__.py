@@ -6,5 +6,5 @@ kind of value, with one-line errors.
     table.py    every qpy-ftp-hil option, one row each: name, help, parser, default, ini
                 setting, README row (pytest's declaration and parse loop over it)
 
-May import: harness.errors, harness.servers, harness.emulator.
+May import: harness.errors, harness.servers, harness.emulator, harness.link_profiles.
 """

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.emulator.config import ENGINES
+from harness.link_profiles import PRESETS
 from harness.options.values import (
     parse_choice,
     parse_command,
@@ -67,6 +68,7 @@ class OptionSpec:
     metavar: str | None = None
     readme: bool = False  # README.md's options table has a row for it
     relative_to_ini: bool = False  # parse also takes base=: the ini file's folder, or None
+    flag: bool = False  # given without a value (its presence is "on"; default "off")
 
     @property
     def dest(self) -> str:
@@ -97,6 +99,14 @@ def _engine(option: str, text: str) -> str:
 
 def _dialect(option: str, text: str) -> str:
     return parse_choice(option, text, tuple(DIALECTS))
+
+
+def _link(option: str, text: str) -> str:
+    return parse_choice(option, text, tuple(PRESETS))
+
+
+def _switch(option: str, text: str) -> bool:
+    return parse_choice(option, text, ("on", "off")) == "on"
 
 
 def _existing_file_text(option: str, text: str) -> str:
@@ -159,6 +169,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--emulator-heap", parse_size, default="0", readme=True,
                help="heap of the micropython engine, e.g. 256K (micropython -X "
                     "heapsize; default: 0, the interpreter's)"),
+    OptionSpec("--emulator-nat", _switch, default="off", flag=True, readme=True,
+               help="put the virtual module behind carrier NAT: the server sees it at "
+                    "another address than dataCall.getInfo gives, so active mode (PORT) "
+                    "fails, as on most SIMs (default: off)"),
+    OptionSpec("--emulator-link", _link, default="none", metavar="NAME", readme=True,
+               help="the cellular link the virtual module's sockets sit behind: %s "
+                    "(default: none, the host's loopback; figures and sources: "
+                    "harness/link_profiles.py)" % ", ".join(PRESETS)),
     OptionSpec("--ftp-dialect", _dialect, metavar="NAME", readme=True,
                help="our server answers as another does: vsftpd, proftpd, pure-ftpd, "
                     "iis, filezilla, or nat (a 227 naming an address the module cannot "
@@ -188,6 +206,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--ftp-watchdog", parse_duration, default="30", metavar="SECONDS",
                help="ssh://: seconds the server outlives a silent harness before it "
                     "stops by itself (default: 30)"),
+    OptionSpec("--link-rtt", parse_wait, metavar="SECONDS", ini="string", readme=True,
+               help="the module's expected network round trip, s: every wait the network "
+                    "stretches grows with it (default: measured with NOOPs at session start "
+                    "on a bench; the --emulator-link profile's on the virtual module)"),
     OptionSpec("--stall-timeout", parse_duration, default="3", metavar="SECONDS", readme=True,
                help="FTP timeout (s) the module uses where a scenario stalls a transfer "
                     "(default: 3)"),

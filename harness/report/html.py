@@ -38,6 +38,8 @@ def _module_row(m: Mapping[str, Any]) -> dict[str, str]:
     }
     if m.get("engine"):  # a virtual module: who ran the device code
         row["Engine"] = str(m["engine"])
+    if m.get("network"):  # its address, carrier NAT, the link the waits were stretched by
+        row["Network"] = str(m["network"])
     return row
 
 

@@ -14,8 +14,8 @@
 A scenario file imports from here: `from harness.scenario import FtpRun, ops, ...`.
 docs/writing-scenarios.md is the recipe for a new scenario.
 
-May import: harness.errors, harness.deadline, harness.digest, harness.wire, harness.deploy,
-harness.servers.
+May import: harness.errors, harness.deadline, harness.digest, harness.link_budget,
+harness.wire, harness.deploy, harness.servers.
 """
 
 from harness.scenario import ops

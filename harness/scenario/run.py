@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.digest import Digest
 from harness.errors import HarnessError, NotApplicable
+from harness.link_budget import LinkBudget
 from harness.scenario import ops
 from harness.scenario.checksums import Checksums, Expected, digest_of, text_checksums
 from harness.scenario.cleanup import Created, remove_created, remove_on_device
@@ -41,6 +42,7 @@ from harness.wire.results import StepResult
 # the share of a step's time the fill step may spend filling /usr: the rest is for its
 # speed probe, removing the filler and the round trip
 FILL_SHARE = 0.75
+MODULE_FTP_TIMEOUT = 30  # s: hil_ftp.py's connect() default, on the host's loopback
 
 
 class FtpRun:
@@ -49,7 +51,8 @@ class FtpRun:
     def __init__(self, device: Device, server: Server, test_id: str,
                  ftplib_kind: str = "firmware", step_timeout: float = 120.0,
                  reconnect_timeout: float = 30.0, port_host: str | None = None,
-                 cache: PayloadCache | None = None, reattach_timeout: float = 60.0) -> None:
+                 cache: PayloadCache | None = None, reattach_timeout: float = 60.0,
+                 link: LinkBudget | None = None) -> None:
         self.device = device
         self.server = server
         # the module's address as the server sees it, for PORT (None: the module's
@@ -57,10 +60,13 @@ class FtpRun:
         self.port_host = port_host
         self.cache = cache or PayloadCache(device)
         self.ftplib_kind = ftplib_kind
-        self.step_timeout = step_timeout
+        self.step_timeout = step_timeout  # on the host's loopback; the link adds its share
         self.reconnect_timeout = reconnect_timeout
         self.reattach_timeout = reattach_timeout  # s the module waits for its network
         self.network_cut = False  # a step took the module off the network (cleanup checks)
+        # the network between module and server: every wait it stretches grows by its share
+        self.link = link or LinkBudget()
+        self.sizes: dict[str, int] = {}  # bytes of each file staged, on the module or server
         # never a leading "-": vsftpd and Pure-FTPd take "LIST -x" / "NLST -x" as options
         self.tag = re.sub(r"[^A-Za-z0-9]+", "-", test_id)[-40:].strip("-") or "t"
         self.created = Created()  # removed by cleanup(), and nothing else
@@ -120,6 +126,7 @@ class FtpRun:
                 cached = self._cached(data, name)
                 copy_on_module(self.device, cached, local)
                 self.sources[local] = self.sources.pop(cached)
+        self.sizes[local] = len(data)
         return local
 
     def source_of(self, name: str, data: bytes) -> str:
@@ -133,14 +140,19 @@ class FtpRun:
     def _cached(self, data: bytes, label: str) -> str:
         path, pushed = self.cache.put(data, label)
         self.sources[path] = PUSHED if pushed else PUSH_REUSED
+        self.sizes[path] = len(data)
         return path
 
     def place(self, remote: str, data: bytes) -> str:
         """Put a file on the server under an exact name (e.g. in a server_dir); removed after."""
         self.created.server_files.append(remote)
+        self._put(remote, data)
+        return remote
+
+    def _put(self, remote: str, data: bytes) -> None:
         with self.phase("staging"):
             self.server.put(remote, data)
-        return remote
+        self.sizes[remote] = len(data)  # what a step that fetches it moves
 
     # -- running steps ---------------------------------------------------------
 
@@ -166,8 +178,18 @@ class FtpRun:
             args["cwd"] = self.server.folder
         if self.port_host:
             args["port_host"] = self.port_host
+        if not self.link.is_none:  # the module's FTP timeout, stretched by the link
+            args["timeout"] = self.link.stretch(MODULE_FTP_TIMEOUT, round_trips=2)
         args.update((key, value) for key, value in more.items() if value is not None)
         return args
+
+    def _step_budget(self, args: dict[str, Any]) -> float:
+        """Seconds a step with these arguments may take: the step timeout plus the link's
+        share for its operations and the bytes they move (files this run staged)."""
+        operations = list(args.get("ops") or ([args["op"]] if args.get("op") else []))
+        up = sum(self.sizes.get(str(op.get("local")), 0) for op in operations)
+        down = sum(self.sizes.get(str(op.get("remote")), 0) for op in operations)
+        return self.link.session(self.step_timeout, len(operations), up, down)
 
     def step(self, name: str, **args: Any) -> StepResult:
         """Run one hil_ftp step with these arguments; its one result line."""
@@ -175,8 +197,8 @@ class FtpRun:
         secrets = [self.server.password]
         secrets += [op["password"] for op in args.get("ops", ()) if op.get("password")]
         with self.phase("transfer"):
-            return self.device.run_step(STEPS_MODULE, name, args, timeout=self.step_timeout,
-                                        secrets=secrets)
+            return self.device.run_step(STEPS_MODULE, name, args,
+                                        timeout=self._step_budget(args), secrets=secrets)
 
     def session(self, operations: list[ops.Op], keep: bool = True,
                 **connection: Any) -> Session:
@@ -224,8 +246,7 @@ class FtpRun:
     def download(self, data: bytes, name: str = "down.bin", **args: Any) -> Transfer:
         """Place `data` on the server, RETR it to the module; checked in all three places."""
         remote = self.server_name(name)
-        with self.phase("staging"):
-            self.server.put(remote, data)
+        self._put(remote, data)
         transfer = self.download_existing(remote, expected=data, name=name, **args)
         transfer.payload_source = ON_SERVER
         return transfer
@@ -265,8 +286,7 @@ class FtpRun:
         note's sample, retrlines(cmd, fp.write), which drops every line end.
         """
         remote = self.server_name(name)
-        with self.phase("staging"):
-            self.server.put(remote, text)
+        self._put(remote, text)
         session, transfer = self.download_text_existing(remote, text, name, callback)
         transfer.payload_source = ON_SERVER
         return session, transfer
@@ -331,9 +351,10 @@ class FtpRun:
 
     def wait_server_idle(self, timeout: float = 5.0) -> None:
         """Wait until the server holds no control connection (a limit test needs that);
-        a server that keeps no transcript is not waited for."""
+        a server that keeps no transcript is not waited for. The module's close crosses
+        the link first: `timeout` is stretched by it."""
         if isinstance(self.server, HasTranscript):
-            idle.wait_idle(self.server, timeout)
+            idle.wait_idle(self.server, self.link.stretch(timeout, round_trips=1))
 
     def server_dir_exists(self, name: str) -> bool:
         return self.server.dir_exists(name)

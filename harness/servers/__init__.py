@@ -16,5 +16,5 @@ harness/servers/<kind>.py with a class that meets contract.Server (and whichever
 abilities it really has) plus a `build(spec, options)` function, then add one line
 for it to KINDS in harness/servers/factory.py.
 
-May import: harness.errors, harness.deadline, harness.digest.
+May import: harness.errors, harness.deadline, harness.digest, harness.link_budget.
 """

@@ -177,10 +177,13 @@ class Agent:
             raise RuntimeError("the FTP server is already running")
         from pathlib import Path
 
+        from harness import link_budget
         from harness.servers.factory import build_server
         from harness.servers.options import ServerOptions
         from harness.servers.spec import ServerSpec
 
+        if request.get("link"):  # the module's link: this end's removals wait for it too
+            link_budget.set_current(link_budget.LinkBudget(**request["link"]))
         ports = request.get("passive_ports")
         self.root = tempfile.mkdtemp(prefix="qpy-hil-ftp-")
         # the harness resolved the PASV address already: it is the public host here

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from harness import link_budget
 from harness.deadline import bounded
 from harness.errors import HarnessError
 
@@ -28,8 +29,8 @@ from harness.errors import HarnessError
 BOOTSTRAP = ("import sys;b=sys.stdin.buffer;"
              "exec(compile(b.read(int(b.readline())),'agent.py','exec'))")
 # The harness modules the agent imports, sent in memory ("harness" is an empty package):
-# these two and every module of harness/servers/ but the agent itself.
-BUNDLE = ("harness.errors", "harness.deadline", "harness.digest")
+# these and every module of harness/servers/ but the agent itself.
+BUNDLE = ("harness.errors", "harness.deadline", "harness.digest", "harness.link_budget")
 STDERR_LINES = 40  # how much of the child's stderr is kept for error messages
 STDERR_WAIT = 2.0  # seconds to let the stderr reader catch up once the child has gone
 
@@ -187,7 +188,9 @@ class AgentLink:
                              % (self.describe, exc, self._why())) from exc
 
     def _wait(self, wanted: Any, what: str, timeout: float) -> dict[str, Any]:
-        timeout = bounded(timeout)  # over before the test's ceiling (harness/deadline.py)
+        # a request may wait on the module's end of a connection (a removal): stretched
+        # by the link (harness/link_budget.py), over before the test's ceiling (deadline.py)
+        timeout = bounded(link_budget.current().stretch(timeout, round_trips=2))
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

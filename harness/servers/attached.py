@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from harness import link_budget
 from harness.deadline import bounded
 from harness.digest import Digest
 from harness.errors import HarnessError
@@ -98,7 +99,10 @@ class AttachedServer:
     @contextmanager
     def _session(self) -> Iterator[ftplib.FTP]:
         """A fresh logged-in binary-mode connection (no idle connection to time out)."""
-        ftp = ftplib.FTP(timeout=bounded(self.timeout))  # over before the test's ceiling
+        # a reply may wait on what the module does across its link (a file it still holds
+        # open); over before the test's ceiling
+        ftp = ftplib.FTP(timeout=bounded(link_budget.current().stretch(self.timeout,
+                                                                       round_trips=2)))
         try:
             try:
                 ftp.connect(self.host, self.port)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import secrets
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from harness import link_budget
 from harness.servers.agent_link import BOOTSTRAP, AgentLink, AgentRequestError
 from harness.servers.contract import HasFaults, HasStorageLimits, HasTranscript, Server
 from harness.servers.dialects import Dialect
@@ -151,7 +152,7 @@ class RemoteServer(Server, HasFaults, HasStorageLimits, HasTranscript):
                 "start", user=self.user, password=self.password, bind=self.bind,
                 port=self.port, passive_ports=[ports.start, ports.stop - 1] if ports else None,
                 masquerade=self.masquerade_address, quota_bytes=self.quota_bytes,
-                watchdog=self.watchdog)
+                watchdog=self.watchdog, link=asdict(link_budget.current()))
         except BaseException:
             self.link.close()  # the agent ends on EOF; nothing is left far away
             raise

@@ -465,6 +465,12 @@ class Device:
                           imei=data["imei"], micropython=data["mpy"], usr_free=data["free"],
                           usr_total=data["total"], resolved_port=self.resolved_port)
 
+    def data_call_address(self) -> str:
+        """The module's own address, as dataCall.getInfo(1, 0) gives it (moddatacall.c:
+        253-270); '' where there is no data call."""
+        return str(self.eval_json(snippets.DATA_CALL_ADDRESS.source,
+                                  setup=snippets.DATA_CALL_SETUP.source) or "")
+
     # -- device steps ----------------------------------------------------
 
     def run_step(self, module: str, step: str, args: dict[str, Any],

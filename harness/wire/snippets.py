@@ -151,6 +151,12 @@ INFO = Snippet(
     "'mpy': '.'.join([str(x) for x in usys.implementation.version]), "
     "'free': _st[0] * _st[4], 'total': _st[0] * _st[2]}")
 
+# the module's own address, from its data call ('' without one: no dataCall, link down)
+DATA_CALL_SETUP = Snippet(
+    "try:\n    import dataCall\n    _dc = dataCall.getInfo(1, 0)\n"
+    "    _ip = _dc[2][2] if _dc[2][0] == 1 else ''\nexcept Exception:\n    _ip = ''")
+DATA_CALL_ADDRESS = Snippet("_ip")
+
 # does `import ftplib` work without our copies on the path (the firmware's own)?
 HAS_FTPLIB_FUNC = Snippet(
     "import usys\n"

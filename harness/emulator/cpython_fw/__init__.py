@@ -1,6 +1,7 @@
 """The module's built-in names on the CPython engine: one file per firmware module.
 
     fw_usocket.py      usocket over CPython's socket
+    net_path.py        how its sockets reach the network: the module's address, the carrier
     fw_uos.py          uos over the module's /usr (devfs.py)
     fw_utime.py        utime, ticks and the time zone
     fw_usys.py         usys: stdin from the link, the importer's path and modules
@@ -15,7 +16,8 @@
     ulib.py            MicroPython's own modules (uhashlib, ujson, gc, ...), from CPython's
     board.py           Board: what they reach of the running module (DeviceRuntime is one)
     network.py         NetworkState: the module's network, which the sockets consult
-    host_sockets.py    CPython's socket API on that network, for CPython's ftplib
+    host_sockets.py    CPython's socket API on that network and path, for CPython's ftplib
+                       (the firmware's own on this engine: one private copy per module)
 
 Each fw_X.py here mirrors the micropython engine's mpy/fw_X.py and offers what QuecPython
 offers and no more (firmware_surface.py, made real by cpython_surface.py).
@@ -51,7 +53,7 @@ def build_builtin_modules(board: Board) -> dict[str, types.ModuleType]:
     found = library_modules(board.text)
     network = board.network
     found.update(
-        usocket=fw_usocket.build(network),
+        usocket=fw_usocket.build(network, board.plan),
         utime=fw_utime.build(),
         uzlib=fw_uzlib.build(),
         misc=fw_misc.build(),

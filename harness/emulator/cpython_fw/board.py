@@ -1,9 +1,9 @@
 """What the firmware's modules reach of the running module: the Board.
 
 The firmware's C modules see the module they run on: its identity (modem, uos.uname),
-its /usr partition (uos), its network (net, dial, checkNet, usocket), its console
-(usys.stdin and stdout, micropython.kbd_intr) and the interpreter's import state
-(usys.path, usys.modules). The CPython engine's runtime
+its /usr partition (uos), its network (net, dial, checkNet, usocket) and its place on
+it (usocket), its console (usys.stdin and stdout, micropython.kbd_intr) and the
+interpreter's import state (usys.path, usys.modules). The CPython engine's runtime
 (runtime.py, DeviceRuntime) is one such board; the firmware modules know it only through
 this Protocol, so neither imports the other.
 """
@@ -16,6 +16,7 @@ from typing import Protocol
 from ..config import ModuleConfig
 from ..devfs import DeviceFs
 from ..firmware_text import FirmwareText
+from ..netplan import NetworkPlan
 from .network import NetworkState
 
 
@@ -35,6 +36,9 @@ class Board(Protocol):
 
     @property
     def network(self) -> NetworkState: ...  # attached or not: net, dial, checkNet, sockets
+
+    @property
+    def plan(self) -> NetworkPlan: ...  # its address, NAT, the carrier (netplan.py)
 
     @property
     def text(self) -> FirmwareText: ...  # how the build keeps a str (bytes, or unicode)

@@ -23,6 +23,8 @@ from ..cpython_surface import (
     build_module,
     firmware_type,
 )
+from ..netplan import NetworkPlan
+from .net_path import NetPath
 from .network import NetworkState
 
 ENOTCONN = 107  # MicroPython's own errno numbers (MICROPY_USE_INTERNAL_ERRNO=1)
@@ -44,7 +46,10 @@ class DeviceSocket(FirmwareObject):
     """A usocket socket: CPython's underneath, the firmware's surface and errors on top."""
 
     __slots__ = ("_sock", "_peer_closed")
-    _net: NetworkState  # the module's network (build() binds it): network.py
+    # bound per module by build(): its network, attached or not (network.py), and its
+    # place on it, its own address and the carrier (net_path.py)
+    _net: NetworkState
+    _path: NetPath
 
     def __init__(self, *args: int, **kwargs: Any) -> None:
         # socket(af=AF_INET, type=SOCK_STREAM, proto=0): 0-3 positional arguments, no
@@ -72,20 +77,29 @@ class DeviceSocket(FirmwareObject):
         except OSError as exc:
             raise _os_error(exc) from None
 
+    def _on_path(self, operation: str, func: Any, *args: Any) -> Any:
+        # the module's own address and the carrier (net_path.py), after the network's
+        # say (a lost network fails first), with usocket's errors
+        self._net.check(self._sock, operation)
+        try:
+            return func(self._sock, *args)
+        except OSError as exc:
+            raise _os_error(exc) from None
+
     def connect(self, addr: tuple) -> None:
-        self._call("connect", addr)
-        self._net.connected(self._sock)
+        self._sock = self._on_path("connect", self._path.connect, addr)
+        self._net.connected(self._sock)  # the socket it holds now: a relay line, maybe
 
     def bind(self, addr: tuple) -> None:
-        self._call("bind", addr)
+        self._sock = self._on_path("bind", self._path.bind, addr)[0]
 
     def listen(self, backlog: int) -> None:  # backlog is required (modsocket.c:392)
-        self._call("listen", backlog)
+        self._on_path("listen", self._path.listen, backlog)
 
     def accept(self) -> tuple[DeviceSocket, tuple]:
-        conn, addr = self._call("accept")
+        conn, addr = self._on_path("accept", self._path.accept)
         self._net.connected(conn)
-        return type(self)._wrap(conn), (addr[0], addr[1])
+        return type(self)._wrap(conn), addr
 
     def send(self, data: bytes) -> int:
         return self._call("send", data)
@@ -203,9 +217,10 @@ def _getaddrinfo(host: str, port: int, *ignored: Any) -> list[tuple]:
     return [(fam, typ, 0, host, (addr[0], addr[1])) for fam, typ, _, _, addr in infos]
 
 
-def build(network: NetworkState) -> types.ModuleType:
-    # the socket type of this module, bound to its network
-    bound = FirmwareType("socket", (DeviceSocket,), {"__slots__": (), "_net": network})
+def build(network: NetworkState, plan: NetworkPlan) -> types.ModuleType:
+    # the socket type of this module, bound to its network and its place on it
+    bound = FirmwareType("socket", (DeviceSocket,), {"__slots__": (), "_net": network,
+                                                     "_path": NetPath(plan)})
     return build_module("usocket", {
         "__init__": lambda: None,
         "socket": bound,

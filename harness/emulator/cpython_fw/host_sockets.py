@@ -1,10 +1,14 @@
-"""CPython's socket API on the virtual module's network, for CPython's ftplib.
+"""CPython's socket API on the virtual module's network and path, for CPython's ftplib.
 
 The CPython engine offers CPython's own ftplib as the firmware's (ModuleConfig
 firmware_ftplib). It opens its connections with CPython's `socket`, not usocket, so on
-its own it would never notice the module's network going. It gets a private copy of
-itself whose `socket` is this module's: the same API, with sockets that consult the
-module's NetworkState (network.py) as usocket's do.
+its own it would never notice the module's network going, and would connect from the
+host and bypass the carrier. It gets a private copy of itself whose `socket` is this
+module's: the same API, with sockets that consult the module's NetworkState
+(network.py) as usocket's do, and whose create_connection and create_server go the
+module's way (net_path.py: its own address, NAT, the link relay). Through the relay a
+socket names the module's address as its own and the far end as its peer, not the relay,
+as on a module: ftplib sends the one in PORT and trusts the other for PASV.
 """
 
 from __future__ import annotations
@@ -15,24 +19,53 @@ import socket as host_socket
 import types
 from typing import Any
 
+from ..netplan import NetworkPlan
+from .net_path import NetPath
 from .network import NetworkState
 
 # ftplib's "no timeout given": the socket module's own marker
 _DEFAULT_TIMEOUT = getattr(host_socket, "_GLOBAL_DEFAULT_TIMEOUT", None)
+Address = tuple[str, int]
+
+
+def check(network: NetworkState, sock: host_socket.socket, operation: str) -> None:
+    """The firmware's errno for `operation` (network.py), as CPython code reads it:
+    OSError.errno."""
+    try:
+        network.check(sock, operation)
+    except OSError as exc:
+        raise OSError(exc.args[0], os.strerror(exc.args[0])) from None
 
 
 class NetSocket(host_socket.socket):
-    """A CPython socket that fails as the firmware's does when the network goes."""
+    """A CPython socket of the module: it fails as the firmware's does when the network
+    goes, and names the module's side of the carrier's connection."""
 
-    __slots__ = ()
+    __slots__ = ("_local", "_peer")
+    _local: Address | None
+    _peer: Address | None
     net: NetworkState  # bound per module (socket_module)
+    path: NetPath
+
+    @classmethod
+    def adopt(cls, sock: host_socket.socket, local: Address | None = None,
+              peer: Address | None = None) -> NetSocket:
+        """`sock` as one of the module's sockets (it is detached from `sock`); `local`
+        and `peer` stand for the relay's addresses where it goes through the carrier."""
+        timeout = sock.gettimeout()
+        new = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        new.settimeout(timeout)
+        new._local, new._peer = local, peer
+        return new
+
+    def getsockname(self) -> Any:
+        return getattr(self, "_local", None) or super().getsockname()
+
+    def getpeername(self) -> Any:
+        return getattr(self, "_peer", None) or super().getpeername()
 
     def _check(self, operation: str) -> None:
-        # the firmware's errno (network.py), as CPython code reads it: OSError.errno
-        try:
-            self.net.check(self, operation)
-        except OSError as exc:
-            raise OSError(exc.args[0], os.strerror(exc.args[0])) from None
+        check(self.net, self, operation)
 
     def connect(self, address: Any) -> None:
         self._check("connect")
@@ -41,12 +74,14 @@ class NetSocket(host_socket.socket):
 
     def accept(self) -> tuple[host_socket.socket, Any]:
         self._check("accept")
-        fd, addr = self._accept()  # type: ignore[attr-defined]
-        sock = type(self)(self.family, self.type, self.proto, fileno=fd)
-        if host_socket.getdefaulttimeout() is None and self.gettimeout():
-            sock.setblocking(True)  # as socket.accept does
+        if self.path.relayed:  # the next connection the carrier announces
+            conn, peer = self.path.accept(self)
+            sock = type(self).adopt(conn, self.getsockname(), peer)
+        else:
+            conn, peer = host_socket.socket.accept(self)
+            sock = type(self).adopt(conn)
         self.net.connected(sock)
-        return sock, addr
+        return sock, peer
 
     def recv(self, *args: Any) -> bytes:
         self._check("recv")
@@ -69,41 +104,47 @@ class NetSocket(host_socket.socket):
             super()._real_close(*args)  # type: ignore[misc]
 
 
-def socket_module(network: NetworkState) -> types.ModuleType:
-    """CPython's `socket` module, its sockets on `network`."""
-    bound = type("socket", (NetSocket,), {"__slots__": (), "net": network})
+def socket_module(network: NetworkState, plan: NetworkPlan) -> types.ModuleType:
+    """CPython's `socket` module, its sockets on `network` and on the module's path."""
+    path = NetPath(plan)
+    own = plan.own or plan.source
+    bound: type[NetSocket] = type("socket", (NetSocket,),
+                                  {"__slots__": (), "net": network, "path": path})
     module = types.ModuleType("socket")
     module.__dict__.update(vars(host_socket))
 
-    def create_connection(address: tuple[str, int], timeout: Any = None,
+    def create_connection(address: Address, timeout: Any = _DEFAULT_TIMEOUT,
                           source_address: Any = None, **_: Any) -> host_socket.socket:
-        host, port = address
-        error: OSError = OSError("getaddrinfo returns an empty list")
-        for af, kind, proto, _name, addr in host_socket.getaddrinfo(
-                host, port, 0, host_socket.SOCK_STREAM):
-            sock = bound(af, kind, proto)
-            try:
-                if timeout is not None and timeout is not _DEFAULT_TIMEOUT:
-                    sock.settimeout(timeout)
-                if source_address:
-                    sock.bind(source_address)
-                sock.connect(addr)
-                return sock
-            except OSError as exc:
-                error = exc
-                sock.close()
-        raise error
-
-    def create_server(address: tuple[str, int], *, family: int = host_socket.AF_INET,
-                      backlog: int | None = None, **_: Any) -> host_socket.socket:
-        sock = bound(family, host_socket.SOCK_STREAM)
+        # IPv4 only, as the module's usocket
+        sock: host_socket.socket = bound(host_socket.AF_INET, host_socket.SOCK_STREAM)
         try:
-            sock.bind(address)
-            sock.listen(backlog if backlog is not None else 5)
+            if timeout is not None and timeout is not _DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock = path.bind(sock, source_address)[0]
+            check(network, sock, "connect")  # no route while the network is away
+            sock = path.connect(sock, address)  # straight out: bound.connect
         except OSError:
             sock.close()
             raise
-        return sock
+        if not path.relayed:
+            return sock
+        found = bound.adopt(sock, (own, 0), (address[0], address[1]))
+        network.connected(found)
+        return found
+
+    def create_server(address: Address, *, family: int = host_socket.AF_INET,
+                      backlog: int | None = None, **_: Any) -> host_socket.socket:
+        sock: host_socket.socket = bound(family, host_socket.SOCK_STREAM)
+        try:
+            sock, port = path.bind(sock, address)
+            path.listen(sock, backlog if backlog is not None else 5)
+        except OSError:
+            sock.close()
+            raise
+        if not path.relayed:
+            return sock
+        return bound.adopt(sock, (own, port), ("0.0.0.0", 0))  # the carrier's control line
 
     module.socket = bound  # type: ignore[attr-defined]
     module.create_connection = create_connection  # type: ignore[attr-defined]
@@ -111,11 +152,12 @@ def socket_module(network: NetworkState) -> types.ModuleType:
     return module
 
 
-def ftplib_on(network: NetworkState) -> types.ModuleType:
-    """A private copy of CPython's ftplib whose connections are on `network`."""
+def ftplib_on(network: NetworkState, plan: NetworkPlan) -> types.ModuleType:
+    """A private copy of CPython's ftplib whose connections are the module's: on its
+    `network`, from its address and through its carrier (`plan`)."""
     spec = importlib.util.find_spec("ftplib")
     assert spec is not None and spec.loader is not None  # a standard library module
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.socket = socket_module(network)  # type: ignore[attr-defined]
+    module.socket = socket_module(network, plan)  # type: ignore[attr-defined]
     return module

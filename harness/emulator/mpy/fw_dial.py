@@ -9,10 +9,12 @@ _PROFILES = (1, 7)
 def getInfo(profileIdx, ipType):
     if not _PROFILES[0] <= profileIdx <= _PROFILES[1] or not 0 <= ipType <= 2:
         raise ValueError("invalid value")  # moddatacall.c:241-248
-    if _net.up():
-        v4 = [1, 0, _CONFIG.get("ip", "127.0.0.1"), "8.8.8.8", "114.114.114.114"]
-    else:  # no data call: NETWORK_LOSS["datacall.detached"]
-        v4 = [0, 0, "0.0.0.0", "0.0.0.0", "0.0.0.0"]
+    # the module's own address (ModuleConfig.ip); "" is no data call, and so is a network
+    # that went (NETWORK_LOSS["datacall.detached"]): addresses "0.0.0.0"
+    ip = _CONFIG.get("ip", "")
+    up = 1 if ip and _net.up() else 0
+    v4 = [up, 0, ip if up else "0.0.0.0", "8.8.8.8" if up else "0.0.0.0",
+          "114.114.114.114" if up else "0.0.0.0"]
     if ipType == 2:
         return (profileIdx, 2, v4, [0, 0, "::", "::", "::"])
     return (profileIdx, ipType, v4)

@@ -4,6 +4,7 @@
 # getpeername, shutdown, gettimeout or recv_into (modsocket.c:1026-1049).
 import socket as _s
 
+import fw_netpath as _netpath  # where the module is: its own address, the carrier
 import fw_netstate as _net  # the module's network: the sockets consult it (NETWORK_LOSS)
 
 AF_INET = _s.AF_INET
@@ -53,6 +54,7 @@ class socket:
         self._sock = _s.socket(af, type, proto) if af is not None else None
         self._stream = type == SOCK_STREAM
         self._timeout = None
+        self._bound = False
 
     def _err(self, exc):
         # a timeout is _ETIMEDOUT on the module, _EAGAIN when non-blocking (modsocket.c:777)
@@ -65,29 +67,41 @@ class socket:
         if self._sock is not None and not _net.closing(self):
             self._sock.close()
 
+    # bind, listen, accept and connect go the module's way: its own address, or the
+    # carrier (fw_netpath.py)
     def bind(self, addr):
         try:
-            self._sock.bind(_sockaddr(addr))
+            self._sock = _netpath.bind(self._sock, self._stream, self._timeout, addr,
+                                         _sockaddr)
+        except OSError as exc:
+            raise self._err(exc) from None
+        self._bound = True
+
+    def listen(self, backlog):
+        try:
+            _netpath.listen(self._sock, backlog)
         except OSError as exc:
             raise self._err(exc) from None
 
-    def listen(self, backlog):
-        self._sock.listen(backlog)
-
     def accept(self):
         try:
-            conn, sa = self._sock.accept()
+            if _netpath.RELAY:
+                conn, peer = _netpath.accept_relayed(self._sock, self._timeout, _sockaddr)
+            else:
+                conn, sa = self._sock.accept()
+                peer = _tuple(sa)
         except OSError as exc:
             raise self._err(exc) from None
         wrapped = socket(None)
         wrapped._sock = conn
         _net.connected(wrapped)
-        return wrapped, _tuple(sa)
+        return wrapped, peer
 
     def connect(self, addr):
         _net.check(self, "connect")
         try:
-            self._sock.connect(_sockaddr(addr))
+            self._sock = _netpath.connect(self._sock, self._bound, self._timeout, addr,
+                                            _sockaddr)
         except OSError as exc:
             raise self._err(exc) from None
         _net.connected(self)

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness import link_budget
 from harness.errors import HarnessError
 
 ERROR_SHARING_VIOLATION = 32  # winerror of a file another handle holds open
-REMOVE_DEADLINE = 10.0  # seconds: a stalled data channel closes within its own timeouts
+REMOVE_DEADLINE = 10.0  # s on the loopback: a stalled data channel closes within its timeouts
 RETRY_EVERY = 0.05  # seconds between tries
 
 
@@ -38,13 +39,20 @@ def _still_held(what: str, deadline: float) -> FileStillHeld:
         "by hand" % (what, deadline))
 
 
+def removal_deadline() -> float:
+    """REMOVE_DEADLINE, stretched by the link: the module's end of a data connection
+    closes across it (harness/link_budget.py)."""
+    return link_budget.current().stretch(REMOVE_DEADLINE, round_trips=2)
+
+
 def remove_when_released(remove: Callable[[], object], what: str,
-                         deadline: float = REMOVE_DEADLINE,
+                         deadline: float | None = None,
                          clock: Callable[[], float] = time.monotonic,
                          pause: Callable[[float], object] = time.sleep) -> None:
     """Run `remove` (e.g. path.unlink) until it succeeds or the file is gone; retried
     while the file is held open, FileStillHeld (one line) at the deadline. Blocks:
     for the host's side, never for the server's loop thread (see remove_in_loop)."""
+    deadline = removal_deadline() if deadline is None else deadline
     end = clock() + deadline
     while True:
         try:
@@ -61,11 +69,12 @@ def remove_when_released(remove: Callable[[], object], what: str,
 
 
 def remove_in_loop(ioloop: Any, remove: Callable[[], object], what: str,
-                   report: Callable[[str], object], deadline: float = REMOVE_DEADLINE,
+                   report: Callable[[str], object], deadline: float | None = None,
                    clock: Callable[[], float] = time.monotonic) -> None:
     """remove_when_released for the server's own IOLoop thread: a held file is tried
     again by the loop (call_later) so the holder, served by the same loop, can close;
     `report` hears the one line if it is still held at the deadline."""
+    deadline = removal_deadline() if deadline is None else deadline
     end = clock() + deadline
 
     def attempt() -> None:
