@@ -202,9 +202,10 @@ def test_requirements_name_what_is_missing() -> None:
 
 def test_auto_worker_count() -> None:
     emulated = pool_from_options(None, None)
-    assert auto_worker_count(emulated, 8) == 2
-    assert auto_worker_count(emulated, 1) == 1
-    assert auto_worker_count(emulated, None) == 1
+    assert auto_worker_count(emulated, 2) == 4
+    assert auto_worker_count(emulated, 8) == 8
+    assert auto_worker_count(emulated, 1) == 2
+    assert auto_worker_count(emulated, None) == 2
     assert auto_worker_count(pool_from_options(["COM5,COM6,COM7"], None), 2) == 3
 
 

@@ -9,7 +9,9 @@ a kill mid-write leaves the previous copy, never half a file). At session end
 the real writers replace them with the full reports.
 
 A finished test's line in each document never changes, so it is made once (a
-rewrite joins them): the harness's own suite rewrites them 1800 times.
+rewrite joins them). A rewrite still costs in proportion to the tests so far, so
+they are rewritten at most once a second (Throttle): a test that finishes sooner
+is written by a timer at the second's end. A kill loses at most the last second.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import functools
 import html
 import os
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -32,6 +36,57 @@ class FinishedTest:
     outcome: str  # passed / failed / error / skipped / xfailed / xpassed
     duration_s: float
     message: str = ""  # the one-line headline of a failure, or the skip reason
+
+
+REWRITE_INTERVAL_S = 1.0
+
+
+class Throttle:
+    """Calls `write` at most once per `interval` seconds, and never later than that:
+    a request that comes sooner is done by a timer when the interval is up. Whoever
+    changes what `write` reads holds `lock` meanwhile (the timer's write runs in its
+    own thread)."""
+
+    def __init__(self, write: Callable[[], None], interval: float = REWRITE_INTERVAL_S,
+                 ) -> None:
+        self._write = write
+        self.interval = interval
+        self.lock = threading.RLock()
+        self._last = float("-inf")
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def request(self) -> None:
+        with self.lock:
+            if self._closed:
+                return
+            wait = self._last + self.interval - time.monotonic()
+            if wait <= 0:
+                self._write_now()
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        """No more writes: the full reports follow."""
+        with self.lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._closed = True
+
+    def _on_timer(self) -> None:
+        with self.lock:
+            if self._timer is not None:
+                self._write_now()
+
+    def _write_now(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last = time.monotonic()
+        self._write()
 
 
 def write_atomic(path: Path, text: str) -> None:
