@@ -12,6 +12,7 @@ import random
 import re
 import socket
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from pyftpdlib.handlers import FTPHandler
 
+from harness.servers.local.data_handler import REPLY_RESET_EARLY, DataHandler
 from harness.servers.local.faults import FAULT_NAMES
 from harness.servers.local.server import FtpServer, FtpServerError
 
@@ -421,6 +423,48 @@ def test_an_upload_cut_by_a_reset_is_426_not_226(server: FtpServer, client: ftpl
     assert reply.startswith("426 ") and "reset" in reply.lower(), reply
     assert server.path("cut.bin").stat().st_size <= len(data)  # what came is kept
     assert upload(client, "whole.bin", data).startswith("226 ")
+
+
+def reset_connection() -> socket.socket:
+    """The accepting end of a TCP connection its client has already reset."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        peer = socket.create_connection(listener.getsockname(), timeout=TIMEOUT)
+        taken, _ = listener.accept()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()  # RST
+    taken.settimeout(TIMEOUT)
+    with pytest.raises(ConnectionResetError):
+        taken.recv(1)  # the reset has arrived
+    return taken
+
+
+@pytest.mark.parametrize("command", ["STOR", "RETR"])
+def test_a_data_connection_reset_before_the_server_took_it_is_426(
+        server: FtpServer, client: ftplib.FTP, command: str) -> None:
+    # Found by benchmarks/stability.py under a CPU hog: the client reset the data
+    # connection before the server's loop accepted it. pyftpdlib's data handler then
+    # closed in its __init__ and read an attribute not yet set, which ended the loop;
+    # stock pyftpdlib would have left the transfer waiting for its idle timeout. Made
+    # certain here: the server's loop takes a connection that is already reset.
+    server.path("early.bin").write_bytes(payload(1000))
+    client.sendcmd("PASV")  # its listener is left waiting
+    assert client.sendcmd(f"{command} early.bin").startswith("150 ")  # queued
+    taken = threading.Event()
+
+    def take_in_the_servers_loop() -> None:
+        try:
+            control = next(c for c in server.live if not isinstance(c, DataHandler))
+            control.dtp_handler(reset_connection(), control)
+        finally:
+            taken.set()
+
+    server._ioloop.call_later(0, take_in_the_servers_loop)
+    assert taken.wait(TIMEOUT)
+    assert final_reply(client) == REPLY_RESET_EARLY
+    assert server.loop_error is None
+    data = payload(20_000)
+    assert upload(client, "after.bin", data).startswith("226 ")  # the server goes on
+    assert server.sha256("after.bin") == sha(data)
 
 
 def test_reply_421_greets_and_closes(server: FtpServer) -> None:

@@ -31,6 +31,7 @@ from harness.servers.local.storage import (
 log = logging.getLogger(__name__)
 
 REPLY_DROPPED = "426 Connection closed; transfer aborted."
+REPLY_RESET_EARLY = "426 Connection reset by peer before the transfer began; transfer aborted."
 
 
 class ActiveConnector(ActiveDTP):
@@ -69,9 +70,31 @@ class DataHandler(ThrottledDTPHandler):
             rate = throttle.params["bytes_per_second"]
             self.read_limit = rate if throttle.applies_to("stor") else 0
             self.write_limit = rate if throttle.applies_to("retr") else 0
+        # pyftpdlib's ThrottledDTPHandler sets _throttler after DTPHandler.__init__, which
+        # closes a connection that is gone by then, and its close() reads _throttler: an
+        # AttributeError that ended the server's loop (a client that reset the data
+        # connection before the loop accepted it, seen under a CPU hog)
+        self._throttler = None
         super().__init__(sock, cmd_channel)
-        if not self._closed:
+        if self._closed:
+            self._answer_a_transfer_that_lost_its_connection(cmd_channel)
+        else:
             self.owner.live.add(self)
+
+    @staticmethod
+    def _answer_a_transfer_that_lost_its_connection(cmd_channel: Any) -> None:
+        """The client's STOR/RETR waits, queued, for a data connection that was reset
+        before the server took it; stock pyftpdlib leaves it waiting until the control
+        connection's idle timeout. Answer 426 and drop the queued transfer."""
+        incoming = cmd_channel._in_dtp_queue  # (file, cmd) of a STOR/APPE
+        outgoing = cmd_channel._out_dtp_queue  # (data, is_producer, file, cmd) of a RETR/LIST
+        if incoming is None and outgoing is None:
+            return  # no transfer waits: its command, when it comes, opens another connection
+        cmd_channel._in_dtp_queue = cmd_channel._out_dtp_queue = None
+        file = incoming[0] if incoming is not None else outgoing[2]
+        if file is not None and not file.closed:
+            file.close()
+        cmd_channel.respond(REPLY_RESET_EARLY, logfun=log.warning)
 
     # --- a dialect's TYPE A
 
