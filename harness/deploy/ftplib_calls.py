@@ -22,9 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUECTEL_SOURCE = "QuecPython/ftplib@6d957e96 ftplib.py"
-BUNDLED_SOURCE = "device_scripts/ftplib.py"
-CPYTHON_SOURCE = "CPython 3.11 Lib/ftplib.py"
 FTPLIBS = ("bundled", "quectel", "cpython")
 
 
