@@ -270,7 +270,7 @@ def test_an_attached_server_that_works_is_left_as_it_was(company_server: tuple[i
                                                          tmp_path: Path) -> None:
     port, home = company_server
     proc = run_pytest(*SCENARIO, "--ftp-server=ftp://qa@127.0.0.1:%d/" % port,
-                      "--summary-json=%s" % (tmp_path / "summary.json"),
+                      "--summary-json=%s" % (tmp_path / "summary.json"), "-p", "no:xdist",
                       env={**os.environ, PASSWORD_ENV: "right"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert list(home.iterdir()) == []

@@ -172,7 +172,7 @@ def test_unreachable_ssh_host_ends_the_run_with_what_ssh_said() -> None:
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q",
          "scenarios/test_550.py", "-k", "missing_file",
          "--ftp-server=ssh://nobody@127.0.0.1:%d" % free_port(),  # nothing listens there
-         "--ftp-ssh-option=ConnectTimeout=5"],
+         "--ftp-ssh-option=ConnectTimeout=5", "-p", "no:xdist"],
         cwd=ROOT, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out

@@ -252,7 +252,7 @@ def test_password_is_masked_in_every_report(tmp_path: Path) -> None:
     proc = warm_python.run(
         [sys.executable, "-m", "pytest", "scenarios/test_550.py", "-k", "missing_file",
          "-p", "qpy_leak_probe", "-p", "no:cacheprovider", "-o", "addopts=", "-rA",
-         "-o", "junit_logging=all",
+         "-o", "junit_logging=all", "-n", "2",  # the xdist path, where passwords travel most
          "--junitxml=%s" % (reports / "junit.xml"), "--html=%s" % (reports / "report.html"),
          "--self-contained-html"],
         cwd=ROOT, env=env, timeout=240)

@@ -132,11 +132,17 @@ def devices_file(tmp_path: Path, modules: dict[str, tuple[str, str]]) -> Path:
 # -- the runs ------------------------------------------------------------------
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="-n auto starts one worker on one CPU")
-def test_each_worker_gets_its_own_virtual_module_account_and_home(tmp_path: Path) -> None:
-    run = run_pytest(tmp_path, "-n", "auto", "--dist", "each")
+AUTO_WORKERS = min(8, 2 * (os.cpu_count() or 1))  # -n auto with virtual modules: two per CPU
+
+
+# -n 2 in the quick suite; -n auto (four cold workers on two CPUs, each with its module)
+# with the long runs: tests/test_pool.py holds auto_worker_count to the same rule
+@pytest.mark.parametrize("workers, count", [
+    ("2", 2), pytest.param("auto", AUTO_WORKERS, marks=pytest.mark.end_to_end)])
+def test_each_worker_gets_its_own_virtual_module_account_and_home(
+        tmp_path: Path, workers: str, count: int) -> None:
+    run = run_pytest(tmp_path, "-n", workers, "--dist", "each")
     assert run.returncode == 0, run.output
-    count = min(8, 2 * (os.cpu_count() or 1))  # -n auto with virtual modules: two per CPU
     workers = ["gw%d" % n for n in range(count)]
     assert "created: %d/%d workers" % (count, count) in run.output
     seen = probes(tmp_path, "probe_worker_has_its_own_module_and_server")

@@ -172,6 +172,9 @@ class DeviceFile:
     def write(self, data) -> int:
         if not self._writable:
             raise device_oserror(errno.EBADF)
+        # the size on disk, with this file's earlier writes in it: without the flush every
+        # write of a buffered file looked like growth, and walked /usr to count free blocks
+        self._raw.flush()
         pos = self._raw.tell()
         size = os.fstat(self._raw.fileno()).st_size
         if isinstance(data, str) and self._binary:
