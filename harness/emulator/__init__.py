@@ -5,6 +5,8 @@ after that goes through pyserial, exactly as with a module on a bench.
 
     config.py            ModuleConfig: what makes one virtual module differ from another
     module.py            the module's process: link, reader thread, REPL, power cycle
+    launcher.py          starts it: forked from one warm process (POSIX), else a fresh one;
+    launcher_process.py  that warm process
     links.py             the wire: a pseudo-terminal, or a TCP socket where there is none
     console.py           the REPL byte for byte: friendly, raw, raw-paste, soft reboot
     engine.py            who runs the device code: the engine contract and its factory
@@ -33,13 +35,13 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
 from .config import ENGINES, ModuleConfig
+from .launcher import ModuleProcess, start_module
 from .netplan import AddressUnavailable, fit_to_host, plan_for
 
 __all__ = ["ENGINES", "ModuleConfig", "VirtualModule", "EmulatorStartError",
@@ -83,7 +85,7 @@ class VirtualModule:
         self.start_timeout = start_timeout
         self.port = ""
         self.network_note = ""  # where this host made the module's address fall back
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: ModuleProcess | None = None
 
     def start(self) -> VirtualModule:
         try:
@@ -97,11 +99,10 @@ class VirtualModule:
                 micropython_binary()
             except EngineMissing as exc:
                 raise EmulatorStartError(str(exc)) from None
-        cmd = [sys.executable, "-m", "harness.emulator.module", "--root", str(self.root),
-               "--config", self.config.to_json(), "--watch-stdin"]
+        argv = ["--root", str(self.root), "--config", self.config.to_json(), "--watch-stdin"]
         if self.use_socket:
-            cmd.append("--socket")
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            argv.append("--socket")
+        self._proc = start_module(argv)
         self.port = self._read_port_line()
         switch = _power_switch(self.port)
         switch.parent.mkdir(exist_ok=True)
