@@ -15,6 +15,7 @@ import pytest
 
 from harness.runs import ACCEPTED_SCHEMA, compare_runs, load_inputs, markdown_summary, noise
 from harness.runs.compare import ADDED, FIXED, NEWLY_FAILING, REMOVED, STILL_FAILING
+from harness.runs.load import RunInputError, load_run
 from tests import warm_python
 from tests.runs_support import ROOT, fail, read, real_runs, record, set_rate, variant, write
 
@@ -189,6 +190,27 @@ def test_bad_inputs_each_get_one_line_and_exit_2(real_runs: list[Path], tmp_path
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 3, result.stderr
     assert "could not be read" in result.stdout and "1 new run(s)" in result.stdout
+
+
+def test_a_summary_cut_anywhere_is_truncated_and_a_broken_one_invalid(
+        real_runs: list[Path], tmp_path: Path) -> None:
+    # bad_inputs() cuts a real run's summary.json at half its length, which once fell just
+    # after a record's closing brace: "invalid JSON", as the old rule (does the text end
+    # with a brace?) said. Here every such cut, and cuts in strings, numbers and words.
+    text = (real_runs[0] / "summary.json").read_text(encoding="utf-8")
+    after_a_brace = [i + 1 for i, char in enumerate(text[:-1]) if char in "}]"]
+    cuts = sorted(set(after_a_brace[:150] + list(range(1, len(text) - 1, len(text) // 150))))
+    assert len(cuts) > 200
+    path = tmp_path / "summary.json"
+    for cut in cuts:
+        path.write_text(text[:cut], encoding="utf-8")
+        with pytest.raises(RunInputError, match="truncated JSON at line"):
+            load_run(path)
+    middle = text.index(",", len(text) // 2)
+    for broken in (text[:middle] + ";" + text[middle + 1:], text + "}", text.rstrip() + " x"):
+        path.write_text(broken, encoding="utf-8")
+        with pytest.raises(RunInputError, match="invalid JSON at line"):
+            load_run(path)
 
 
 def test_markdown_without_cli(real_runs: list[Path]) -> None:

@@ -1,4 +1,4 @@
-"""The virtual QuecPython module: a child process behind a real serial port.
+"""The virtual QuecPython module: a process of its own behind a real serial port.
 
 `VirtualModule` starts it and tells the host which port to open; everything
 after that goes through pyserial, exactly as with a module on a bench.
@@ -74,7 +74,8 @@ class EmulatorStartError(RuntimeError):
 
 
 class VirtualModule:
-    """A virtual module in a child process; `port` is what pyserial opens."""
+    """A virtual module in a process of its own (launcher.py starts it); `port` is what
+    pyserial opens."""
 
     def __init__(self, config: ModuleConfig | None = None, root: Path | None = None,
                  use_socket: bool = False, start_timeout: float = 15.0) -> None:

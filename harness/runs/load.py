@@ -62,6 +62,28 @@ class Run:
         return {str(r["nodeid"]): r for r in self.scenarios}
 
 
+def _cut_off(text: str) -> bool:
+    """Whether the text stops inside a string or an open object or list: a copy cut off
+    (a full disk, a cancelled CI job), not a broken one. Not "does not end with a brace":
+    a copy cut just after a record's closing brace does."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return in_string or depth > 0
+
+
 def load_run(path: Path) -> Run:
     """One summary.json (or a report folder holding one); RunInputError if it is not usable."""
     if path.is_dir():
@@ -81,9 +103,7 @@ def load_run(path: Path) -> Run:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        # a summary.json ends with its closing brace; a cut-off copy (a full disk, a
-        # cancelled CI job) does not
-        what = "invalid JSON" if text.rstrip().endswith("}") else "truncated JSON"
+        what = "truncated JSON" if _cut_off(text) else "invalid JSON"
         raise RunInputError(path, f"{what} at line {exc.lineno} column {exc.colno}: "
                                   f"{exc.msg}") from None
     return Run(path, _check(path, document), document)
