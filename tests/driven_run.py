@@ -112,12 +112,24 @@ class DrivenRun:
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.dump_stacks()
             self.kill()
-            raise AssertionError("the run did not end within %.0f s:\n%s"
-                                 % (timeout, self.output)) from None
+            raise AssertionError("the run did not end within %.0f s (its threads' stacks "
+                                 "at the end):\n%s" % (timeout, self.output)) from None
         self.ended = time.monotonic()
         self._reader.join(10)
         return code
+
+    def dump_stacks(self) -> None:
+        """A hung run's threads, each where it waits, into its output: pytest enables
+        faulthandler, which writes them on SIGABRT and ends the process (POSIX)."""
+        if self.proc.poll() is None and hasattr(signal, "SIGABRT"):
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                return
+            self._reader.join(10)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
