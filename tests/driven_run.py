@@ -13,6 +13,7 @@ straight to the run's output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +58,23 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
 
 
+@contextlib.contextmanager
+def sigint_as_a_terminal_leaves_it() -> Iterator[None]:
+    """A process started meanwhile gets SIGINT at its default, as a shell at a terminal
+    starts a job. A process that ignores SIGINT passes the ignore on to what it starts,
+    and Python then leaves it ignored: the suite started in the background (`pytest &`,
+    nohup, a CI runner) would have driven runs deaf to Ctrl-C (the stability series
+    found this). signal.signal works in the main thread only, where tests run."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # reset to SIG_DFL by exec
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class DrivenRun:
     """A subprocess whose output lines are read as they come, each with its time."""
 
@@ -63,9 +82,10 @@ class DrivenRun:
                  env: dict[str, str] | None = None) -> None:
         self.started = time.monotonic()
         # a process group of its own: a Ctrl-C reaches it alone, as from its terminal
-        self.proc = subprocess.Popen(args, cwd=cwd, env={**clean_env(), **(env or {})},
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1, start_new_session=True)
+        with sigint_as_a_terminal_leaves_it():
+            self.proc = subprocess.Popen(args, cwd=cwd, env={**clean_env(), **(env or {})},
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         text=True, bufsize=1, start_new_session=True)
         self.lines: list[tuple[float, str]] = []
         self._seen = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -128,3 +130,18 @@ def test_ctrl_c_mid_scenario_cleans_up_and_the_next_run_starts_normally(
         assert at_its_repl(module)
     finally:
         module.stop()
+
+
+def test_a_driven_run_hears_ctrl_c_even_when_the_suite_ignores_it() -> None:
+    # the suite started in the background (`pytest &` without job control, nohup) ignores
+    # SIGINT and would pass that on: the stability series' runs of the test above hung
+    probe = [sys.executable, "-c", "import signal; print('SIGINT', signal.getsignal("
+             "signal.SIGINT) is signal.default_int_handler)"]
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run = DrivenRun(probe)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert run.finish(timeout=60) == 0, run.output
+    assert "SIGINT True" in run.output, run.output
+    assert signal.getsignal(signal.SIGINT) is before
