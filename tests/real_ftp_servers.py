@@ -300,6 +300,32 @@ def _on_a_full_disk(command: list[str], folder: Path) -> list[str]:
     return ["unshare", "-m", "sh", "-c", script, str(folder), *command]
 
 
+def passive_range(count: int) -> range:
+    """`count` consecutive free ports below the kernel's ephemeral range. In it (where a
+    port bound to 0 comes from) the run's own outgoing connections take ports of the
+    range as their local ports, and a server's passive listener then fails on one: CI's
+    real_servers step saw ProFTPD answer "425 PASV: Address already in use"."""
+    low = 32768  # Linux's default start of ip_local_port_range
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(50):
+        base = secrets.randbelow(max(1, low - count - 10000)) + 10000
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", port))
+            return range(base, base + count)
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    return free_port_range(count)  # no room below it: the ephemeral range, as before
+
+
 @contextmanager
 def running(kind: str, full_disk: bool = False) -> Iterator[RealServer]:
     """`kind` started for one user with a fresh root; stopped and removed after. With
@@ -323,7 +349,7 @@ def running(kind: str, full_disk: bool = False) -> Iterator[RealServer]:
         account = pwd.getpwnam(ACCOUNTS[kind])
         os.chown(root / UPLOAD, account.pw_uid, account.pw_gid)
         port = free_port()
-        command = _config(kind, base, root, port, free_port_range(PASSIVE_PORTS))
+        command = _config(kind, base, root, port, passive_range(PASSIVE_PORTS))
         if full_disk:
             (root / UPLOAD / FULL).mkdir()
             command = _on_a_full_disk(command, root / UPLOAD / FULL)
