@@ -310,20 +310,7 @@ def passive_range(count: int) -> range:
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         pass
-    for _ in range(50):
-        base = secrets.randbelow(max(1, low - count - 10000)) + 10000
-        held: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                held.append(socket.socket())
-                held[-1].bind(("127.0.0.1", port))
-            return range(base, base + count)
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    return free_port_range(count)  # no room below it: the ephemeral range, as before
+    return free_port_range(count, below=low)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -45,10 +46,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def free_port_range(count: int = 8) -> range:
-    """`count` consecutive ports that are free right now."""
+def free_port_range(count: int = 8, below: int | None = None) -> range:
+    """`count` consecutive ports that are free right now; with `below`, all of them
+    between 10000 and that port."""
     for _ in range(50):
-        base = free_port()
+        base = free_port() if below is None else 10000 + secrets.randbelow(
+            max(1, below - count - 10000))
         if base + count > 65535:
             continue
         held: list[socket.socket] = []
