@@ -147,8 +147,9 @@ def _become_the_run(request: dict[str, Any]) -> None:
 def _read_installed_once() -> None:
     """The installed distributions, and each one's metadata files, read once for every
     run: a run's pytest reads every entry_points.txt to find its plugins (pluggy's
-    load_setuptools_entrypoints), some 40 % of the CPU of a run that ends at the door.
-    Nothing is installed while the tests run; a run asking with arguments reads afresh."""
+    load_setuptools_entrypoints); tests/test_bad_input.py's 60-odd runs: 19.2 -> 17.8 s
+    of CPU. Nothing is installed while the tests run; a run asking with arguments reads
+    afresh."""
     import functools
     import importlib.metadata as metadata
 
